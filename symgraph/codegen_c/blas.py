@@ -1,0 +1,221 @@
+"""Link generated C against OpenBLAS from the ``scipy-openblas32`` wheel.
+
+The wheel's symbols carry a ``scipy_`` prefix (``scipy_cblas_sgemm``) and a
+32-bit integer interface. `CBLAS_HEADER` declares the few we use and maps the
+usual names onto them, so generated code reads ``cblas_sgemm(...)``.
+
+OpenBLAS picks its kernels once, when it loads. Its detection takes AVX-512
+AMD Zen 4/5 CPUs for Haswell (AVX2 kernels, about half the sgemm speed; see
+DESIGN.md), so `prepare_blas` sets ``OPENBLAS_CORETYPE`` from the CPU flags
+before the first load unless the user chose one.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from .toolchain import cpu_flags
+
+__all__ = [
+    "CBLAS_HEADER",
+    "blas_available",
+    "blas_info",
+    "blas_link_flags",
+    "choose_coretype",
+    "default_num_threads",
+    "prepare_blas",
+    "set_num_threads",
+]
+
+PREFIX = "scipy_"
+_AVX512 = {"avx512f", "avx512bw", "avx512vl", "avx512dq"}
+
+# Enum values are CBLAS's own; blasint is int in this 32-bit-index build.
+CBLAS_HEADER = """\
+enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
+enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112 };
+void scipy_cblas_sgemm(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE,
+    enum CBLAS_TRANSPOSE, int, int, int, float, const float *, int,
+    const float *, int, float, float *, int);
+void scipy_cblas_dgemm(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE,
+    enum CBLAS_TRANSPOSE, int, int, int, double, const double *, int,
+    const double *, int, double, double *, int);
+void scipy_cblas_sgemv(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, int, int,
+    float, const float *, int, const float *, int, float, float *, int);
+void scipy_cblas_dgemv(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, int, int,
+    double, const double *, int, const double *, int, double, double *, int);
+float scipy_cblas_sdot(int, const float *, int, const float *, int);
+double scipy_cblas_ddot(int, const double *, int, const double *, int);
+void scipy_cblas_sger(enum CBLAS_ORDER, int, int, float, const float *, int,
+    const float *, int, float *, int);
+void scipy_cblas_dger(enum CBLAS_ORDER, int, int, double, const double *, int,
+    const double *, int, double *, int);
+#define cblas_sgemm scipy_cblas_sgemm
+#define cblas_dgemm scipy_cblas_dgemm
+#define cblas_sgemv scipy_cblas_sgemv
+#define cblas_dgemv scipy_cblas_dgemv
+#define cblas_sdot scipy_cblas_sdot
+#define cblas_ddot scipy_cblas_ddot
+#define cblas_sger scipy_cblas_sger
+#define cblas_dger scipy_cblas_dger
+"""
+
+_CDEF = """
+void scipy_openblas_set_num_threads(int);
+int scipy_openblas_get_num_threads(void);
+char *scipy_openblas_get_corename(void);
+char *scipy_openblas_get_config(void);
+"""
+
+_state: dict = {}  # filled by prepare_blas: lib, ffi, coretype, reason
+
+
+@cache
+def _library() -> tuple[str, str] | None:
+    """Return (lib_dir, link name) of the wheel's OpenBLAS, or None.
+
+    Found without importing ``scipy_openblas32``: its import loads the library
+    at once, before we could set ``OPENBLAS_CORETYPE``.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("scipy_openblas32")
+    if spec is None or not spec.origin:
+        return None
+    lib_dir = Path(spec.origin).parent / "lib"
+    names = sorted(lib_dir.glob("libscipy_openblas*.so"))
+    if not names:
+        return None
+    return str(lib_dir), names[0].name[3:-3]  # libNAME.so -> NAME
+
+
+def blas_available() -> bool:
+    """Return True if ``scipy-openblas32`` is installed."""
+    return _library() is not None
+
+
+def _so_path() -> Path:
+    lib_dir, name = _library()
+    return Path(lib_dir) / f"lib{name}.so"
+
+
+def blas_link_flags() -> tuple[str, ...]:
+    """Return the linker flags for OpenBLAS (an rpath, so no LD_LIBRARY_PATH).
+
+    Raises
+    ------
+    RuntimeError
+        If ``scipy-openblas32`` is not installed.
+    """
+    if _library() is None:
+        raise RuntimeError(
+            "linking BLAS needs the scipy-openblas32 package: "
+            "pip install scipy-openblas32"
+        )
+    lib_dir, name = _library()
+    return (f"-L{lib_dir}", f"-l{name}", f"-Wl,-rpath,{lib_dir}")
+
+
+def choose_coretype(flags=None) -> tuple[str | None, str]:
+    """Return (OpenBLAS core type or None, why) for a set of CPU flags.
+
+    The user's ``OPENBLAS_CORETYPE`` wins; ``SYMGRAPH_BLAS_CORETYPE`` may name
+    a core type or ``native`` (leave it to OpenBLAS's detection).
+    """
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        return os.environ["OPENBLAS_CORETYPE"], "set by the user (OPENBLAS_CORETYPE)"
+    wish = os.environ.get("SYMGRAPH_BLAS_CORETYPE", "auto")
+    if wish.lower() == "native":
+        return None, "OpenBLAS's own detection (SYMGRAPH_BLAS_CORETYPE=native)"
+    if wish.lower() != "auto":
+        return wish, "set by SYMGRAPH_BLAS_CORETYPE"
+    flags = set(cpu_flags() if flags is None else flags)
+    if _AVX512 <= flags:
+        if "avx512_bf16" in flags:
+            return "Cooperlake", "CPU has AVX-512 F/BW/VL/DQ and BF16"
+        return "SkylakeX", "CPU has AVX-512 F/BW/VL/DQ"
+    if {"avx2", "fma"} <= flags:
+        return "Haswell", "CPU has AVX2 and FMA"
+    return None, "no AVX2: OpenBLAS's own detection"
+
+
+def default_num_threads() -> int:
+    """Return the thread count symgraph uses for native code and BLAS.
+
+    ``$SYMGRAPH_NUM_THREADS``, else ``$OMP_NUM_THREADS``, else the CPUs this
+    process may run on.
+    """
+    for var in ("SYMGRAPH_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").split(",")[0].strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _already_mapped(path: Path) -> bool:
+    try:
+        return str(path.resolve()) in Path("/proc/self/maps").read_text()
+    except OSError:
+        return False
+
+
+def prepare_blas() -> None:
+    """Choose the core type, load OpenBLAS and set its thread count (once).
+
+    Call before loading any library linked with `blas_link_flags`: the
+    dynamic loader then reuses this copy, already set up.
+    """
+    if "lib" in _state:
+        return
+    import cffi
+
+    blas_link_flags()  # raises the install hint if the wheel is missing
+    path = _so_path()
+    core, reason = choose_coretype()
+    if _already_mapped(path):
+        reason = "none: OpenBLAS was loaded before symgraph could choose"
+        core = os.environ.get("OPENBLAS_CORETYPE")
+    elif core is not None:
+        # Read by OpenBLAS's constructor during the dlopen below, and inherited
+        # by child processes, which then make the same choice.
+        os.environ["OPENBLAS_CORETYPE"] = core
+    ffi = cffi.FFI()
+    ffi.cdef(_CDEF)
+    _state.update(ffi=ffi, lib=ffi.dlopen(str(path)), coretype=core, reason=reason)
+    set_num_threads()
+
+
+def set_num_threads(n: int | None = None) -> int:
+    """Set OpenBLAS's thread count (default `default_num_threads`); return it."""
+    prepare_blas()
+    n = default_num_threads() if n is None else max(1, int(n))
+    _state["lib"].scipy_openblas_set_num_threads(n)
+    return n
+
+
+def blas_info() -> dict:
+    """Return what BLAS symgraph uses, for diagnostics (loads it if needed).
+
+    Examples
+    --------
+    >>> blas_info()["corename"]  # doctest: +SKIP
+    'Cooperlake'
+    """
+    if not blas_available():
+        return {"available": False, "reason": "scipy-openblas32 not installed"}
+    prepare_blas()
+    lib, ffi = _state["lib"], _state["ffi"]
+    return {
+        "available": True,
+        "library": str(_so_path()),
+        "coretype": _state["coretype"],
+        "reason": _state["reason"],
+        "corename": ffi.string(lib.scipy_openblas_get_corename()).decode(),
+        "config": ffi.string(lib.scipy_openblas_get_config()).decode().strip(),
+        "num_threads": lib.scipy_openblas_get_num_threads(),
+    }

@@ -1,0 +1,318 @@
+"""Find the C compiler and probe what it can do on this host.
+
+Probes (does it work, OpenMP, which glibc libmvec vector maths links, what
+``-march=native`` means) cost tens of milliseconds of compiler runs, so their
+results are cached on disk per compiler binary, glibc and CPU, and memoised in
+the process: a warm process pays a ``stat`` and a small JSON read once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from .diskcache import native_dir
+
+__all__ = [
+    "NoCompilerError",
+    "Toolchain",
+    "compiler_works",
+    "cpu_flags",
+    "get_toolchain",
+    "simd_declarations",
+]
+
+PROBE_VERSION = 1  # bump when a probe changes meaning
+
+# -O3 -march=native without -ffast-math: results stay IEEE. -fno-math-errno
+# only stops libm calls from setting errno; return values (inf, nan, signed
+# zeros, rounding) are unchanged, and it lets sqrt/floor/... inline and loops
+# with math calls vectorise. tests/codegen_c/test_build.py checks special
+# values against NumPy. -fno-semantic-interposition: direct calls inside the
+# .so (no PLT), which no one interposes.
+BASE_CFLAGS = (
+    "-O3",
+    "-march=native",
+    "-fPIC",
+    "-shared",
+    "-pipe",
+    "-fno-math-errno",
+    "-fno-semantic-interposition",
+)
+# --no-undefined: a missing symbol fails the build (a CompileError showing the
+# linker's message) instead of a later, vaguer dlopen error.
+BASE_LDFLAGS = ("-Wl,--no-undefined", "-lm")
+
+# glibc libmvec functions and their arity. Since 2.22: sin cos exp log pow;
+# the rest since 2.35, so each is probed (float and double separately).
+MVEC_ARITY = {
+    **dict.fromkeys(
+        "sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh exp exp2 "
+        "exp10 expm1 log log2 log10 log1p cbrt erf erfc".split(),
+        1,
+    ),
+    **dict.fromkeys(("pow", "atan2", "hypot"), 2),
+}
+
+# Instruction-set flags that change what code -march=native may emit.
+_X86_FLAG = re.compile(
+    r"(sse\d\w*|ssse3|avx\w*|fma\w*|f16c|bmi\d|popcnt|amx\w*|movbe|lzcnt|abm)"
+)
+
+
+class NoCompilerError(RuntimeError):
+    """No working C compiler was found (set ``CC`` to choose one)."""
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """A probed C compiler and the flags symgraph builds with.
+
+    ``cc`` is the compiler command (it may hold several words, e.g. from
+    ``CC="ccache gcc"``); ``cpu_key`` describes the host's instruction set for
+    the cache key, since ``-march=native`` output only runs on such CPUs.
+    """
+
+    cc: str
+    version: str
+    cflags: tuple[str, ...]
+    ldflags: tuple[str, ...]
+    has_openmp: bool
+    has_libmvec: bool
+    cpu_key: str
+    mvec_functions: frozenset[str] = field(default_factory=frozenset)
+
+    def argv(
+        self,
+        source: str,
+        output: str,
+        extra_cflags: tuple[str, ...] = (),
+        extra_ldflags: tuple[str, ...] = (),
+    ) -> list[str]:
+        """Return the command line that builds `output` from `source`."""
+        return [
+            *shlex.split(self.cc),
+            *self.cflags,
+            *extra_cflags,
+            "-o",
+            output,
+            source,
+            *extra_ldflags,
+            *self.ldflags,
+        ]
+
+
+def cpu_flags() -> tuple[str, ...]:
+    """Return the sorted instruction-set flags of the host CPU that matter.
+
+    Read from the first ``flags`` (x86) or ``Features`` (Arm) line of
+    ``/proc/cpuinfo``; empty where there is none.
+    """
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:  # stop at the first CPU: big hosts have long files
+                name, _, value = line.partition(":")
+                if name.strip() in ("flags", "Features"):
+                    words = value.split()
+                    if name.strip() == "flags":
+                        words = [w for w in words if _X86_FLAG.fullmatch(w)]
+                    return tuple(sorted(set(words)))
+    except OSError:
+        pass
+    return ()
+
+
+def _find_cc() -> str | None:
+    env = os.environ.get("CC", "").strip()
+    if env:
+        return env
+    for name in ("cc", "gcc"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+def _run(argv: list[str], cwd: str) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+
+
+def _builds(cc: list[str], tmp: str, code: str, flags: list[str]) -> bool:
+    Path(tmp, "probe.c").write_text(code)
+    return _run([*cc, *flags, "probe.c", "-o", "probe.so"], tmp).returncode == 0
+
+
+def _mvec_signature(name: str) -> tuple[str, int]:
+    """Return (C type, arity) of libmvec function `name` ("expf", "pow")."""
+    if name in MVEC_ARITY:
+        return "double", MVEC_ARITY[name]
+    return "float", MVEC_ARITY[name[:-1]]
+
+
+def _probe_mvec(cc: list[str], tmp: str, simd_flag: str) -> list[str]:
+    """Return the libmvec functions that link *and* get vectorised calls."""
+    names = [f + s for f in MVEC_ARITY for s in ("", "f")]
+    flags = ["-O3", "-march=native", "-fno-math-errno", simd_flag]
+    for _ in range(4):  # each round drops the names the linker rejected
+        if not names:
+            return []
+        kernels = []
+        for n in names:
+            t, arity = _mvec_signature(n)
+            args = ", ".join([f"x_{n}[i]"] * arity)
+            kernels.append(
+                f"{t} x_{n}[64], y_{n}[64];\n"
+                f"__attribute__((noinline)) void k_{n}(void) {{\n"
+                f"#pragma omp simd\n"
+                f"  for (int i = 0; i < 64; i++) y_{n}[i] = {n}({args});\n}}\n"
+            )
+        calls = "".join(f"  k_{n}();\n" for n in names)
+        code = "\n".join(
+            [simd_declarations(names), *kernels, f"int main(void) {{\n{calls}}}\n"]
+        )
+        Path(tmp, "mvec.c").write_text(code)
+        res = _run([*cc, *flags, "mvec.c", "-o", "mvec", "-lmvec", "-lm"], tmp)
+        if res.returncode == 0:
+            binary = Path(tmp, "mvec").read_bytes()
+            return [
+                n
+                for n in names
+                if re.search(rb"_ZGV[a-z]N\d+v+_" + n.encode() + rb"\0", binary)
+            ]
+        missing = set(re.findall(r"_ZGV[a-zA-Z]N\d+v+_(\w+)", res.stderr))
+        if not missing:  # no libmvec at all, or something else is wrong
+            return []
+        names = [n for n in names if n not in missing]
+    return []
+
+
+def _march(cc: list[str], tmp: str) -> str:
+    res = _run([*cc, "-march=native", "-Q", "--help=target"], tmp)
+    found = re.search(r"^\s*-march=\s*(\S+)", res.stdout, re.M)
+    return found.group(1) if found else "native"
+
+
+def _probe(cc: str) -> dict:
+    argv = shlex.split(cc)
+    with tempfile.TemporaryDirectory(prefix="symgraph-probe-") as tmp:
+        try:
+            res = _run([*argv, "--version"], tmp)
+        except OSError:
+            return {"works": False}
+        version = (res.stdout or res.stderr).strip().splitlines()
+        if res.returncode != 0 or not version:
+            return {"works": False}
+        shared = ["-fPIC", "-shared", *BASE_LDFLAGS]
+        if not _builds(argv, tmp, "int f(void) { return 1; }\n", shared):
+            return {"works": False}
+        omp = "#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n"
+        has_openmp = _builds(argv, tmp, omp, ["-fopenmp", *shared])
+        simd_flag = "-fopenmp" if has_openmp else "-fopenmp-simd"
+        return {
+            "works": True,
+            "version": version[0],
+            "march": _march(argv, tmp),
+            "has_openmp": has_openmp,
+            "mvec": _probe_mvec(argv, tmp, simd_flag),
+        }
+
+
+def _probe_cached(cc: str) -> dict:
+    """Run `_probe`, or read its result from disk when this compiler is known."""
+    exe = shutil.which(shlex.split(cc)[0]) or shlex.split(cc)[0]
+    try:
+        st = os.stat(exe)
+        ident = [os.path.realpath(exe), st.st_size, st.st_mtime_ns]
+    except OSError:
+        return _probe(cc)
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        libc = ""
+    ident += [cc, libc, platform.machine(), cpu_flags(), PROBE_VERSION]
+    digest = hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:24]
+    path = native_dir() / "toolchain" / f"{digest}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    result = _probe(cc)
+    if result["works"]:  # a failure may be transient: probe again next time
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(result, indent=1))
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only cache only costs a re-probe
+    return result
+
+
+@cache
+def get_toolchain() -> Toolchain:
+    """Return the probed `Toolchain` (memoised for the process).
+
+    Raises
+    ------
+    NoCompilerError
+        If neither ``$CC`` nor ``cc``/``gcc`` compiles a trivial shared library.
+    """
+    cc = _find_cc()
+    probe = _probe_cached(cc) if cc else {"works": False}
+    if not probe["works"]:
+        raise NoCompilerError(
+            f"no working C compiler (tried {cc or 'cc, gcc'}): install gcc or "
+            "set CC to a compiler that builds shared libraries"
+        )
+    mvec = frozenset(probe["mvec"])
+    cflags = BASE_CFLAGS + (("-fopenmp",) if probe["has_openmp"] else ())
+    ldflags = BASE_LDFLAGS[:1] + (("-lmvec",) if mvec else ()) + BASE_LDFLAGS[1:]
+    flags = ",".join(cpu_flags())
+    return Toolchain(
+        cc=cc,
+        version=probe["version"],
+        cflags=cflags,
+        ldflags=ldflags,
+        has_openmp=probe["has_openmp"],
+        has_libmvec=bool(mvec),
+        cpu_key=f"{platform.machine()}:{probe['march']}:{flags}",
+        mvec_functions=mvec,
+    )
+
+
+def compiler_works() -> bool:
+    """Return True if a working C compiler was found (see `get_toolchain`)."""
+    try:
+        get_toolchain()
+    except NoCompilerError:
+        return False
+    return True
+
+
+def simd_declarations(names) -> str:
+    """Return C prototypes declaring libmvec vector variants of `names`.
+
+    With them GCC vectorises loops calling e.g. ``expf`` without
+    ``-ffast-math``. Pass only names in ``get_toolchain().mvec_functions``
+    (link with its ``ldflags``); ``"tanhf"`` is float, ``"tanh"`` double.
+
+    Examples
+    --------
+    >>> simd_declarations(["expf"])
+    'float expf(float) __attribute__((simd("notinbranch")));'
+    """
+    lines = []
+    for name in sorted(names):
+        t, arity = _mvec_signature(name)
+        args = ", ".join([t] * arity)
+        lines.append(f'{t} {name}({args}) __attribute__((simd("notinbranch")));')
+    return "\n".join(lines)

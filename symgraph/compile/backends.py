@@ -1,0 +1,65 @@
+"""Backend registry: each backend turns a FunctionGraph into a program.
+
+A program has ``backend``, ``source``, ``bind(function)`` (called once with
+the Function, for argument checking and shared inputs) and ``run(args)``,
+which returns the values of the outputs followed by the update values.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from symgraph.config import config
+
+_FACTORIES: dict = {}
+_AVAILABLE: dict = {}
+
+
+def register_backend(name: str, factory, available=lambda: True) -> None:
+    """Register ``factory(fgraph, name=...) -> program`` under ``name``."""
+    _FACTORIES[name] = factory
+    _AVAILABLE[name] = available
+
+
+def _load_builtin_backends() -> None:
+    import symgraph.compile.python_backend  # noqa: F401
+
+    try:
+        import symgraph.codegen_c.backend  # noqa: F401
+    except ImportError:
+        pass
+    try:
+        import symgraph.codegen_cuda.backend  # noqa: F401
+    except ImportError:
+        pass
+
+
+_warned_no_c = False
+
+
+def resolve_backend(backend: str | None) -> str:
+    """The backend to use: the one asked for, or the best one available."""
+    global _warned_no_c
+    _load_builtin_backends()
+    backend = backend or config.backend
+    if backend == "auto":
+        if "c" in _FACTORIES and _AVAILABLE["c"]():
+            return "c"
+        if "c" in _FACTORIES and not _warned_no_c:
+            _warned_no_c = True
+            warnings.warn(
+                "symgraph: no working C compiler found; falling back to the (slow) "
+                "python backend. Install gcc to get compiled code.",
+                stacklevel=3,
+            )
+        return "python"
+    if backend not in _FACTORIES:
+        known = ", ".join(sorted(_FACTORIES))
+        raise ValueError(f"unknown backend {backend!r}; available: {known}")
+    if not _AVAILABLE[backend]():
+        raise RuntimeError(f"the {backend!r} backend is not available on this machine")
+    return backend
+
+
+def make_program(backend: str, fgraph, name=None):
+    return _FACTORIES[backend](fgraph, name=name)
