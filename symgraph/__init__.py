@@ -20,6 +20,7 @@ from symgraph import tensor as tensor
 from symgraph.compile.function import function as function
 from symgraph.compile.function_object import Function as Function
 from symgraph.config import config as config
+from symgraph.gradcheck import verify_grad as verify_grad
 from symgraph.gradient import grad as grad
 from symgraph.graph import Apply as Apply
 from symgraph.graph import Constant as Constant
@@ -43,4 +44,5 @@ __all__ = [
     "printing",
     "shared",
     "tensor",
+    "verify_grad",
 ]
