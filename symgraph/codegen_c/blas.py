@@ -204,7 +204,7 @@ def blas_info() -> dict:
     Examples
     --------
     >>> blas_info()["corename"]  # doctest: +SKIP
-    'Cooperlake'
+    'SkylakeX'
     """
     if not blas_available():
         return {"available": False, "reason": "scipy-openblas32 not installed"}

@@ -53,7 +53,13 @@ class CompileError(RuntimeError):
         self.source = source
         self.source_path = source_path
 
+    def __reduce__(self):  # picklable, e.g. across multiprocessing workers
+        fields = (self.argv, self.returncode, self.stderr, self.source)
+        return type(self), (*fields, self.source_path)
+
     def __str__(self) -> str:
+        if self.returncode is None:  # no compiler ran
+            return f"C compilation failed: {self.stderr}"
         parts = [
             f"C compilation failed (exit status {self.returncode}): "
             + " ".join(self.argv),
@@ -104,7 +110,9 @@ def _plan(
 
 def _compile(argv: list[str], source: str, workdir: Path) -> None:
     start = time.perf_counter()
-    res = subprocess.run(argv, cwd=workdir, capture_output=True, text=True)
+    res = subprocess.run(
+        argv, cwd=workdir, capture_output=True, text=True, errors="replace"
+    )
     if res.returncode != 0:
         raise CompileError(argv, res.returncode, res.stderr, source)
     log.debug("compiled %s in %.3f s", workdir, time.perf_counter() - start)
@@ -168,9 +176,7 @@ def compile_library(
     found = diskcache.memory.get(mkey)
     if found is not None:
         return found
-    entry = build_shared_object(
-        source, extra_cflags=extra_cflags, link_blas=link_blas
-    )
+    entry = build_shared_object(source, extra_cflags=extra_cflags, link_blas=link_blas)
     if link_blas:
         blas.prepare_blas()  # before the loader pulls OpenBLAS in
     ffi = cffi.FFI()

@@ -179,9 +179,7 @@ def _keep_failed(tmp: Path, key: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def get_or_build(
-    key: str, source: str, build: Callable[[Path], None]
-) -> CacheEntry:
+def get_or_build(key: str, source: str, build: Callable[[Path], None]) -> CacheEntry:
     """Return the verified cache entry of `key`, building it if needed.
 
     Parameters
