@@ -42,11 +42,14 @@ SUPPORTED_DTYPES = (
     "float64",
 )
 FLOAT_DTYPES = ("float32", "float64")
+_SUPPORTED = frozenset(SUPPORTED_DTYPES)
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def normalize_dtype(dtype, what: str = "dtype") -> str:
     """Return the canonical name of ``dtype``; refuse unsupported ones clearly."""
+    if dtype.__class__ is str and dtype in _SUPPORTED:
+        return dtype  # the common case, without NumPy's (slow) dtype parsing
     if dtype == "floatX":
         return config.floatX
     try:
@@ -204,20 +207,20 @@ class TensorType:
             from_python = False
         else:
             if isinstance(value, (Variable, str, bytes)) or value is None:
-                raise TypeError(f"expected a {self.describe()}, got {_describe_value(value)}")
+                raise TypeError(f"expected {_article(self.describe())}, got {_describe_value(value)}")
             try:
                 arr = np.asarray(value)
             except (ValueError, TypeError) as exc:
                 raise TypeError(
-                    f"expected a {self.describe()}, got {_describe_value(value)} "
+                    f"expected {_article(self.describe())}, got {_describe_value(value)} "
                     f"that NumPy cannot turn into an array ({exc})"
                 ) from None
             from_python = True
         if arr.dtype.kind not in "biuf":
-            raise TypeError(f"expected a {self.describe()}, got {_describe_value(value)}")
+            raise TypeError(f"expected {_article(self.describe())}, got {_describe_value(value)}")
         if arr.ndim != self.ndim:
             raise TypeError(
-                f"expected a {self.describe()} (ndim {self.ndim}), got "
+                f"expected {_article(self.describe())} (ndim {self.ndim}), got "
                 f"{_describe_value(value)} (ndim {arr.ndim})"
             )
         if arr.dtype.name != self.dtype:
@@ -225,30 +228,34 @@ class TensorType:
         for axis, (want, got) in enumerate(zip(self.shape, arr.shape)):
             if want is not None and want != got:
                 raise ValueError(
-                    f"expected a {self.describe()}, got shape {arr.shape}: "
+                    f"expected {_article(self.describe())}, got shape {arr.shape}: "
                     f"dimension {axis} must be {want}, not {got}"
                 )
         return arr
 
     def _cast(self, arr, value, from_python, allow_downcast) -> np.ndarray:
         target = np.dtype(self.dtype)
-        if np.can_cast(arr.dtype, target, "safe") or allow_downcast:
+        if allow_downcast or np.can_cast(arr.dtype, target, "safe"):
             return arr.astype(target)
         if from_python and allow_downcast is None:
-            # Python numbers carry no dtype of their own; accept them when the
-            # values survive the cast (2.0 -> int is fine, 2.5 -> int is not).
+            # Python numbers carry no dtype of their own: accept them when the
+            # values survive (2.0 -> int is fine, 2.5 -> int is not), and
+            # Python floats into float32, as Theano did.
             cast = arr.astype(target)
-            if arr.dtype.kind in "iub" or target.kind == "f":
-                if np.array_equal(cast.astype(arr.dtype), arr, equal_nan=arr.dtype.kind == "f"):
-                    return cast
-                if target.kind == "f" and arr.dtype.kind == "f":
-                    return cast  # float64 Python values into float32: Theano did this
+            if target.kind == "f" and arr.dtype.kind == "f":
+                return cast
+            if np.array_equal(cast, arr):
+                return cast
         raise TypeError(
-            f"expected a {self.describe()}, got {_describe_value(value)}; casting "
-            f"{arr.dtype.name} to {self.dtype} may lose information. Pass "
+            f"expected {_article(self.describe())}, got {_describe_value(value)}; "
+            f"casting {arr.dtype.name} to {self.dtype} may lose information. Pass "
             f"value.astype({self.dtype!r}), or allow_input_downcast=True to "
             "sg.function"
         )
+
+
+def _article(text: str) -> str:
+    return ("an " if text[0] in "aeio" else "a ") + text
 
 
 def _describe_value(value) -> str:

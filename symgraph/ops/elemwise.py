@@ -91,12 +91,24 @@ class Elemwise(Op):
 
     __repr__ = __str__
 
+    def _output_dtype(self, dtypes: tuple[str, ...]) -> str:
+        # Dtype resolution goes through NumPy and costs microseconds; graphs
+        # repeat the same few combinations.
+        cache = self.__dict__.setdefault("_dtype_cache", {})
+        if dtypes not in cache:
+            cache[dtypes] = self.scalar_op.output_dtype(*dtypes)
+        return cache[dtypes]
+
     def make_node(self, *inputs) -> Apply:
         nin = self.scalar_op.nin
         if nin >= 0 and len(inputs) != nin:
             raise TypeError(f"{self.name} takes {nin} inputs, got {len(inputs)}")
         inputs = resolve_weak_constants([as_tensor_variable(x) for x in inputs])
-        out_dtype = self.scalar_op.output_dtype(*(x.dtype for x in inputs))
+        try:
+            out_dtype = self._output_dtype(tuple(x.dtype for x in inputs))
+        except TypeError as exc:
+            names = ", ".join(f"input {i} {x.describe()}" for i, x in enumerate(inputs))
+            raise TypeError(f"{self}: {exc} ({names}); cast the inputs first") from None
         ndim = max(x.ndim for x in inputs)
         inputs = [
             x if x.ndim == ndim else DimShuffle(x.ndim, ("x",) * (ndim - x.ndim) + tuple(range(x.ndim)))(x)

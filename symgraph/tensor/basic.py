@@ -78,17 +78,6 @@ def _prefixed(kind, dtype):
     return make
 
 
-def _plural(single):
-    def make(names: str, dtype=None):
-        """Several inputs at once: ``x, y = T.matrices("x", "y")`` or ``("x y")``."""
-        if isinstance(names, int):
-            return [single(dtype=dtype) if dtype else single() for _ in range(names)]
-        parts = names.replace(",", " ").split()
-        return [single(n, dtype=dtype) if dtype else single(n) for n in parts]
-
-    return make
-
-
 def _plural_n(single):
     def make(*names):
         if len(names) == 1 and isinstance(names[0], int):
@@ -106,7 +95,8 @@ for _kind in _KINDS:
     for _p, _dtype in _PREFIXES.items():
         _exported[_p + _kind] = _prefixed(_kind, _dtype)
 for _name, _fn in list(_KINDS.items()) + list(_exported.items()):
-    _exported[_name + "s"] = _plural_n(_fn)
+    _plural_name = _name[:-1] + "ces" if _name.endswith("matrix") else _name + "s"
+    _exported[_plural_name] = _plural_n(_fn)
 globals().update(_exported)
 
 
