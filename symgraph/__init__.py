@@ -20,6 +20,10 @@ from symgraph import tensor as tensor
 from symgraph.compile.function import function as function
 from symgraph.compile.function_object import Function as Function
 from symgraph.config import config as config
+from symgraph.derivatives import Lop as Lop
+from symgraph.derivatives import Rop as Rop
+from symgraph.derivatives import hessian as hessian
+from symgraph.derivatives import jacobian as jacobian
 from symgraph.gradcheck import verify_grad as verify_grad
 from symgraph.gradient import grad as grad
 from symgraph.graph import Apply as Apply
@@ -28,21 +32,35 @@ from symgraph.graph import SharedVariable as SharedVariable
 from symgraph.graph import TensorType as TensorType
 from symgraph.graph import Variable as Variable
 from symgraph.op import Op as Op
+from symgraph.ops.gradient_ops import consider_constant as consider_constant
+from symgraph.ops.gradient_ops import disconnected_grad as disconnected_grad
+from symgraph.ops.gradient_ops import grad_clip as grad_clip
+from symgraph.ops.gradient_ops import grad_scale as grad_scale
+from symgraph.ops.gradient_ops import zero_grad as zero_grad
 from symgraph.shared import shared as shared
 
 __all__ = [
     "Apply",
     "Constant",
     "Function",
+    "Lop",
     "Op",
+    "Rop",
     "SharedVariable",
     "TensorType",
     "Variable",
     "config",
+    "consider_constant",
+    "disconnected_grad",
     "function",
     "grad",
+    "grad_clip",
+    "grad_scale",
+    "hessian",
+    "jacobian",
     "printing",
     "shared",
     "tensor",
     "verify_grad",
+    "zero_grad",
 ]
