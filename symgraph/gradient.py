@@ -8,6 +8,26 @@ explicit markers instead of bare ``None``:
 - :func:`disconnected_type` -- the output does not depend on this input;
 - :func:`grad_undefined` -- the gradient does not exist (mathematically);
 - :func:`grad_not_implemented` -- it exists but no rule computes it.
+
+The marker convention for whole ops (checked by ``tests/test_gradient.py``
+over every Op and ScalarOp class of the package): an Op class either defines
+``grad`` or ``L_op`` itself -- a non-differentiable op defines one that
+returns zeros (piecewise-constant maths: ``argmax``, ``floor``), or
+``grad_undefined`` / ``disconnected_type`` markers per input -- and a
+ScalarOp either defines ``grad`` or sets ``discrete = True`` (its outputs are
+integer-valued, so the gradient through it is zero).
+
+Semantics, as Theano's:
+
+- integer-valued variables carry no gradient: a path through them (argmax,
+  comparisons, casts to int) contributes zero, but still counts as connected;
+- ``consider_constant`` variables stop the walk: nothing flows into them;
+- a ``wrt`` variable is *disconnected* when no path of connected edges
+  (``op.connection_pattern``) leads from it to the cost; that raises
+  :class:`DisconnectedInputError` unless ``disconnected_inputs`` says not to;
+- a ``grad_undefined`` / ``grad_not_implemented`` marker that reaches a
+  ``wrt`` raises :class:`GradientError` (``null_gradients="raise"``);
+- gradients have the dtype of the variable they belong to.
 """
 
 from __future__ import annotations
@@ -16,7 +36,13 @@ import warnings
 from collections.abc import Sequence
 
 from symgraph.config import config
-from symgraph.graph import TensorType, Variable, as_tensor_variable, io_toposort
+from symgraph.graph import (
+    TensorType,
+    Variable,
+    as_tensor_variable,
+    io_toposort,
+    user_location,
+)
 
 __all__ = [
     "grad",
@@ -28,6 +54,7 @@ __all__ = [
     "DisconnectedType",
     "NullType",
     "GradientError",
+    "DisconnectedInputError",
 ]
 
 
@@ -64,6 +91,10 @@ class GradientError(Exception):
     """A requested gradient is undefined, unimplemented, or failed a check."""
 
 
+class DisconnectedInputError(ValueError):
+    """The cost does not depend on a variable the gradient was asked for."""
+
+
 def disconnected_type() -> Variable:
     """Marker: the op's output does not depend on this input."""
     return Variable(DisconnectedType())
@@ -82,7 +113,9 @@ def grad_not_implemented(op, x_pos: int, x: Variable, comment: str = "") -> Vari
 
 
 def is_disconnected(g) -> bool:
-    return g is None or (isinstance(g, Variable) and isinstance(g.type, DisconnectedType))
+    return g is None or (
+        isinstance(g, Variable) and isinstance(g.type, DisconnectedType)
+    )
 
 
 def is_null(g) -> bool:
@@ -109,13 +142,22 @@ def unbroadcast(g: Variable, like: Variable) -> Variable:
     if lead > 0:
         g = sum_(g, axis=tuple(range(lead)))
     axes = tuple(
-        i for i, (want, got) in enumerate(zip(like.type.shape, g.type.shape)) if want == 1 and got != 1
+        i
+        for i, (want, got) in enumerate(zip(like.type.shape, g.type.shape))
+        if want == 1 and got != 1
     )
     if axes:
         g = sum_(g, axis=axes, keepdims=True)
     if like.type.is_float and g.dtype != like.dtype:
         g = cast(g, like.dtype)
     return g
+
+
+_CHOICES = {
+    "disconnected_inputs": ("raise", "warn", "ignore"),
+    "return_disconnected": ("zero", "none", "disconnected"),
+    "null_gradients": ("raise", "return"),
+}
 
 
 def grad(
@@ -142,6 +184,11 @@ def grad(
     null_gradients : "raise" or "return": an undefined gradient raises, or is
         returned as its marker
 
+    Returns
+    -------
+    One Variable per ``wrt`` (a list when ``wrt`` is a list), each with the
+    type of its ``wrt``.
+
     Example
     -------
     >>> import symgraph as sg, symgraph.tensor as T
@@ -150,105 +197,165 @@ def grad(
     >>> float(g.eval({x: 2.0}))
     12.0
     """
+    call = _CallSite(user_location())
+    for option, value in (
+        ("disconnected_inputs", disconnected_inputs),
+        ("return_disconnected", return_disconnected),
+        ("null_gradients", null_gradients),
+    ):
+        if value not in _CHOICES[option]:
+            raise ValueError(
+                f"grad: {option} must be one of {', '.join(_CHOICES[option])}, "
+                f"not {value!r}"
+            )
     single = isinstance(wrt, Variable)
     wrt_list = [wrt] if single else list(wrt)
+    seeds = _seeds(cost, known_grads, call)
     for i, v in enumerate(wrt_list):
-        if not isinstance(v, Variable):
-            raise TypeError(f"grad: wrt[{i}] must be a symbolic Variable, got {v!r}")
-        if not isinstance(v.type, TensorType) or not v.type.is_float:
-            raise TypeError(
-                f"grad: cannot differentiate with respect to {v.describe()}: it is "
-                f"a {v.type.describe()}; only float variables have gradients "
-                "(cast it, e.g. x.astype('float64'), before it enters the graph)"
-            )
-    seeds: dict[Variable, list[Variable]] = {}
-    if cost is not None:
-        _check_cost(cost)
-        from symgraph.ops.math import ones_like
-
-        seeds[cost] = [ones_like(cost)]
-    elif not known_grads:
-        raise TypeError("grad: give a cost, or known_grads to start from")
-    for var, g in (known_grads or {}).items():
-        g = as_tensor_variable(g)
-        if g.ndim != var.ndim:
-            raise ValueError(
-                f"grad: known_grads for {var.describe()} has ndim {g.ndim}, expected {var.ndim}"
-            )
-        seeds.setdefault(var, []).append(g)
-
+        _check_wrt(i, v, call)
     constants = set(consider_constant or ())
+
     nodes = io_toposort((), list(seeds))
     depends = _depends_on_wrt(nodes, wrt_list, constants)
     grads: dict[Variable, list[Variable]] = {v: list(gs) for v, gs in seeds.items()}
-
+    reached = set(seeds)  # variables the cost depends on, along connected edges
     for node in reversed(nodes):
-        if not any(o in grads for o in node.outputs):
+        live = [o in reached and o not in constants for o in node.outputs]
+        if not any(live):
             continue
-        if not any(i in depends for i in node.inputs):
-            continue
-        if any(o in constants for o in node.outputs):
-            continue
-        output_grads = [_total(o, grads.get(o)) for o in node.outputs]
-        if any(is_null(g) for g in output_grads):
-            null = next(g for g in output_grads if is_null(g))
+        pattern = node.op.connection_pattern(node)
+        wanted = [
+            k
+            for k, x in enumerate(node.inputs)
+            if x in depends and any(pattern[k][j] for j in range(len(live)) if live[j])
+        ]
+        reached.update(node.inputs[k] for k in wanted)
+        if not any(_is_float(node.inputs[k]) for k in wanted):
+            continue  # only integer inputs: they get no gradient
+        if not any(o in grads for o, ok in zip(node.outputs, live) if ok):
+            continue  # reached only through integer values: zero gradient
+        output_grads = [
+            _total(o, grads.get(o) if ok else None) for o, ok in zip(node.outputs, live)
+        ]
+        null = next((g for g in output_grads if is_null(g)), None)
+        if null is not None:
             input_grads = [null] * len(node.inputs)
         else:
-            input_grads = node.op.L_op(list(node.inputs), list(node.outputs), output_grads)
-        if len(input_grads) != len(node.inputs):
-            raise GradientError(
-                f"{node.op}: its gradient rule returned {len(input_grads)} gradients for "
-                f"{len(node.inputs)} inputs"
+            input_grads = node.op.L_op(
+                list(node.inputs), list(node.outputs), output_grads
             )
-        for pos, (x, g) in enumerate(zip(node.inputs, input_grads)):
-            if x not in depends or is_disconnected(g):
+            if len(input_grads) != len(node.inputs):
+                raise GradientError(
+                    f"{node.op}: its gradient rule returned {len(input_grads)} "
+                    f"gradients for {len(node.inputs)} inputs"
+                )
+        for k in wanted:
+            x, g = node.inputs[k], input_grads[k]
+            if not _is_float(x) or is_disconnected(g):
                 continue
-            if not is_null(g):
-                g = _checked(node, pos, x, g)
-                if g is None:
-                    continue
-            grads.setdefault(x, []).append(g)
+            grads.setdefault(x, []).append(g if is_null(g) else _checked(node, k, x, g))
 
     results = []
     for v in wrt_list:
-        if v not in grads or v not in depends:
-            results.append(_disconnected_result(cost, v, disconnected_inputs, return_disconnected))
+        if v not in reached:
+            results.append(
+                _disconnected_result(
+                    cost, v, call, disconnected_inputs, return_disconnected
+                )
+            )
             continue
-        g = _total(v, grads[v])
+        g = _total(v, grads.get(v))
         if is_null(g) and null_gradients == "raise":
             raise GradientError(
-                f"grad: the gradient with respect to {v.describe()} cannot be computed: "
-                f"{g.type.why}"
+                f"grad: the gradient with respect to {v.describe()} cannot be "
+                f"computed: {g.type.why}{call}"
             )
         results.append(g)
     return results[0] if single else results
 
 
-def _check_cost(cost) -> None:
+class _CallSite:
+    """The user's line that called ``grad``, appended to its error messages."""
+
+    def __init__(self, location) -> None:
+        self.location = location
+
+    def __str__(self) -> str:
+        return f" [sg.grad called at {self.location}]" if self.location else ""
+
+
+def _is_float(v: Variable) -> bool:
+    return isinstance(v.type, TensorType) and v.type.is_float
+
+
+def _check_wrt(i: int, v, call) -> None:
+    if not isinstance(v, Variable):
+        raise TypeError(
+            f"grad: wrt[{i}] must be a symbolic Variable, got {v!r}; pass the "
+            f"variables of the graph (e.g. x = T.matrix('x')), not values{call}"
+        )
+    if not _is_float(v):
+        raise TypeError(
+            f"grad: cannot differentiate with respect to {v.describe()}: its type "
+            f"is {v.type.describe()}; only float variables have gradients "
+            f"(cast it, e.g. x.astype('float64'), before it enters the graph){call}"
+        )
+
+
+def _seeds(cost, known_grads, call) -> dict[Variable, list[Variable]]:
+    """The walk's starting gradients: ones for ``cost``, plus ``known_grads``."""
+    from symgraph.ops.math import cast, ones_like
+
+    seeds: dict[Variable, list[Variable]] = {}
+    if cost is not None:
+        _check_cost(cost, call)
+        seeds[cost] = [ones_like(cost)]
+    elif not known_grads:
+        raise TypeError(f"grad: give a cost, or known_grads to start from{call}")
+    for var, g in (known_grads or {}).items():
+        if not isinstance(var, Variable):
+            raise TypeError(
+                f"grad: known_grads keys must be Variables, got {var!r}{call}"
+            )
+        g = as_tensor_variable(g)
+        if g.ndim != var.ndim:
+            raise ValueError(
+                f"grad: the known gradient for {var.describe()} has ndim {g.ndim}, "
+                f"expected {var.ndim} (the gradient has the shape of the variable){call}"
+            )
+        if var.type.is_float and g.dtype != var.dtype:
+            g = cast(g, var.dtype)
+        seeds.setdefault(var, []).append(g)
+    return seeds
+
+
+def _check_cost(cost, call) -> None:
     if not isinstance(cost, Variable):
-        raise TypeError(f"grad: the cost must be a symbolic Variable, got {cost!r}")
+        raise TypeError(
+            f"grad: the cost must be a symbolic Variable, got {cost!r}{call}"
+        )
     if not isinstance(cost.type, TensorType) or cost.ndim != 0:
         raise TypeError(
             f"grad: the cost must be a scalar, but {cost.describe()} is a "
-            f"{cost.type.describe()}; reduce it (cost.sum(), cost.mean()) or use "
-            "sg.jacobian for a vector function"
+            f"{cost.type.describe()}; reduce it (cost.sum(), cost.mean()), or use "
+            f"sg.jacobian or sg.Lop for a non-scalar function{call}"
         )
     if not cost.type.is_float:
         raise TypeError(
             f"grad: the cost {cost.describe()} has integer dtype {cost.dtype}; its "
-            "gradient is zero everywhere. Cast to float before differentiating"
+            f"gradient is zero everywhere. Cast it to float before differentiating{call}"
         )
 
 
 def _depends_on_wrt(nodes, wrt_list, constants) -> set[Variable]:
-    """Variables on a differentiable path from some ``wrt`` (forward pass)."""
+    """Variables on a connected path from some ``wrt`` (a forward pass)."""
     depends = set(wrt_list)
     for node in nodes:
         if not any(i in depends for i in node.inputs):
             continue
         pattern = node.op.connection_pattern(node)
         for j, out in enumerate(node.outputs):
-            if out in constants and out not in wrt_list:
+            if out in constants and out not in depends:
                 continue
             if any(i in depends and pattern[k][j] for k, i in enumerate(node.inputs)):
                 depends.add(out)
@@ -269,16 +376,22 @@ def _total(var: Variable, contributions):
     return add(*contributions)
 
 
-def _checked(node, pos: int, x: Variable, g) -> Variable | None:
-    """Validate a rule's result; integer inputs receive no gradient."""
-    if not x.type.is_float:
-        return None
+def _checked(node, pos: int, x: Variable, g) -> Variable:
+    """A rule's result for float input ``x``, checked and cast to its dtype."""
     if not isinstance(g, Variable):
         g = as_tensor_variable(g)
-    if not isinstance(g.type, TensorType) or g.ndim != x.ndim:
+    if (
+        not isinstance(g.type, TensorType)
+        or g.ndim != x.ndim
+        or any(
+            a is not None and b is not None and a != b
+            for a, b in zip(g.type.shape, x.type.shape)
+        )
+    ):
         raise GradientError(
-            f"{node.op}: its gradient for input {pos} {x.describe()} has type "
-            f"{g.type}, expected ndim {x.ndim}"
+            f"{node.op}: its gradient rule gave {g.type} for input {pos} "
+            f"{x.describe()} of type {x.type}; a gradient must have the input's "
+            "shape (see symgraph.gradient.unbroadcast)"
         )
     if g.dtype != x.dtype:
         from symgraph.ops.math import cast
@@ -287,24 +400,18 @@ def _checked(node, pos: int, x: Variable, g) -> Variable | None:
     return g
 
 
-def _disconnected_result(cost, v, disconnected_inputs, return_disconnected):
+def _disconnected_result(cost, v, call, disconnected_inputs, return_disconnected):
+    source = cost.describe() if cost is not None else "given by known_grads"
     message = (
-        f"grad: the cost {cost.describe() if cost is not None else '(known_grads)'} "
-        f"does not depend on {v.describe()}. If that is expected, pass "
-        "disconnected_inputs='ignore' (or 'warn')"
+        f"grad: the cost {source} does not depend on {v.describe()}. If that is "
+        f"expected, pass disconnected_inputs='ignore' (or 'warn'){call}"
     )
     if disconnected_inputs == "raise":
         raise DisconnectedInputError(message)
     if disconnected_inputs == "warn":
         warnings.warn(message, stacklevel=3)
-    elif disconnected_inputs != "ignore":
-        raise ValueError(f"grad: disconnected_inputs must be raise, warn or ignore, not {disconnected_inputs!r}")
     if return_disconnected == "none":
         return None
     if return_disconnected == "disconnected":
         return disconnected_type()
     return zeros_like_grad(v)
-
-
-class DisconnectedInputError(ValueError):
-    """The cost does not depend on a variable the gradient was asked for."""
