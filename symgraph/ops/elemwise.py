@@ -18,19 +18,35 @@ from symgraph.op import Op
 from symgraph.ops.scalar import ScalarOp
 
 
-def resolve_weak_constants(inputs: list[Variable]) -> list[Variable]:
-    """Give Python-number constants the dtype NumPy 2 would (NEP 50)."""
+def resolve_weak_constants(inputs: list[Variable], ufunc=None) -> list[Variable]:
+    """Give Python-number constants the dtype NumPy 2 would (NEP 50).
+
+    With the op's ufunc, NumPy's own loop resolution decides (so
+    ``uint8_x / -1`` is float64, as in NumPy); otherwise the constant takes
+    the result type of the tensors it meets.
+    """
     weak = [isinstance(x, Constant) and x.weak for x in inputs]
     if not any(weak):
         return inputs
     strong = [x.dtype for x, w in zip(inputs, weak) if not w]
     if not strong:
         return inputs
+    loop = None
+    if ufunc is not None and ufunc.nin == len(inputs) and ufunc.nout == 1:
+        signature = tuple(
+            type(x.data.item()) if w and x.dtype != "bool" else np.dtype(x.dtype)
+            for x, w in zip(inputs, weak)
+        )
+        try:
+            loop = ufunc.resolve_dtypes(signature + (None,))
+        except (TypeError, ValueError):
+            loop = None  # NumPy refuses too; the dtype rule will say why
     resolved = []
-    for x, is_weak in zip(inputs, weak):
+    for pos, (x, is_weak) in enumerate(zip(inputs, weak)):
         if is_weak:
             value = x.data.item()
-            dtype = np.result_type(*strong, value).name
+            dtype = loop[pos].name if loop is not None else np.result_type(*strong, value).name
+            dtype = "float32" if dtype == "float16" else dtype
             try:
                 data = np.asarray(value, dtype=dtype)
             except OverflowError as exc:
@@ -103,7 +119,9 @@ class Elemwise(Op):
         nin = self.scalar_op.nin
         if nin >= 0 and len(inputs) != nin:
             raise TypeError(f"{self.name} takes {nin} inputs, got {len(inputs)}")
-        inputs = resolve_weak_constants([as_tensor_variable(x) for x in inputs])
+        inputs = resolve_weak_constants(
+            [as_tensor_variable(x) for x in inputs], self.scalar_op.ufunc
+        )
         try:
             out_dtype = self._output_dtype(tuple(x.dtype for x in inputs))
         except TypeError as exc:

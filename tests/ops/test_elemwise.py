@@ -156,8 +156,8 @@ def test_python_scalars_are_weak(fn, ufunc, scalar):
                 stricter.append(dtype)
                 continue
             assert got == want, f"{ufunc.__name__}{args}"
-    # Known gap: a Python int must fit the tensor's dtype, even where NumPy's
-    # loop is wider and accepts it (uint8_x / -1 is float64 in NumPy).
+    # Known gap: a negative Python int against an unsigned tensor in a loop
+    # that stays unsigned (uint8_x < -1) is refused; NumPy special-cases it.
     assert all(d.startswith("uint") and scalar == -1 for d in stricter), stricter
 
 
