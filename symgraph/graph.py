@@ -472,6 +472,18 @@ class Variable:
     def __rxor__(self, other):
         return _tensor().xor(other, self)
 
+    def __lshift__(self, other):
+        return _tensor().left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _tensor().left_shift(other, self)
+
+    def __rshift__(self, other):
+        return _tensor().right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return _tensor().right_shift(other, self)
+
     def __lt__(self, other):
         return _tensor().lt(self, other)
 
