@@ -25,8 +25,8 @@ from symgraph.ops.subtensor import (
     ARRAY,
     SCALAR,
     IncSubtensorBase,
+    Layout,
     SubtensorBase,
-    check_index_broadcast,
     result_shape,
     slice_length,
     wrap_index_error,
@@ -66,6 +66,24 @@ def _item_shapes(node, lay, x_shape, index_values):
             )
             shapes.append((int(np.count_nonzero(mask)),))
     return static, shapes
+
+
+def check_index_broadcast(lay: Layout, static_shapes, shapes) -> None:
+    """Refuse index arrays that broadcast along a dimension not of static size 1."""
+    for axis in range(-lay.bcast_ndim, 0):
+        size = first = None
+        for k, (st, shp) in enumerate(zip(static_shapes, shapes, strict=True)):
+            if len(st) < -axis or st[axis] == 1:
+                continue
+            if size is None:
+                size, first = shp[axis], k
+            elif shp[axis] != size:
+                raise IndexError(
+                    "shape mismatch: indexing arrays could not be broadcast together: "
+                    f"advanced index {first} has size {size} and advanced index {k} "
+                    f"has size {shp[axis]} on broadcast axis {lay.bcast_ndim + axis}; "
+                    "symgraph broadcasts only index dimensions of static size 1"
+                )
 
 
 class AdvancedSubtensor(SubtensorBase):

@@ -102,7 +102,7 @@ def _index_var(item, x: Variable, position: int):
     """``item`` as a Variable if it is array-like, else None."""
     if isinstance(item, Variable):
         return item
-    if isinstance(item, (list, tuple, np.ndarray)):
+    if isinstance(item, (list, tuple, range, np.ndarray)):
         if isinstance(item, (list, tuple)) and any(
             isinstance(i, Variable) for i in item
         ):
@@ -468,24 +468,6 @@ def symbolic_result_shape(lay: Layout, x_shape, inputs, input_shapes) -> tuple:
         return SliceLength(entry)(n, *parts)
 
     return result_shape(lay, x_shape, item_shapes, slice_len, broadcast)
-
-
-def check_index_broadcast(lay: Layout, static_shapes, shapes) -> None:
-    """Refuse index arrays that broadcast along a dimension not of static size 1."""
-    for axis in range(-lay.bcast_ndim, 0):
-        size = first = None
-        for k, (st, shp) in enumerate(zip(static_shapes, shapes, strict=True)):
-            if len(st) < -axis or st[axis] == 1:
-                continue
-            if size is None:
-                size, first = shp[axis], k
-            elif shp[axis] != size:
-                raise IndexError(
-                    "shape mismatch: indexing arrays could not be broadcast together: "
-                    f"advanced index {first} has size {size} and advanced index {k} "
-                    f"has size {shp[axis]} on broadcast axis {lay.bcast_ndim + axis}; "
-                    "symgraph broadcasts only index dimensions of static size 1"
-                )
 
 
 def wrap_index_error(node, exc: Exception) -> Exception:

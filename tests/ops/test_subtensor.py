@@ -30,6 +30,11 @@ def run(out, inputs=(), values=()):
     )
 
 
+def ev(out, givens):
+    """``out.eval(givens)`` on the python backend."""
+    return run(out, list(givens), list(givens.values()))
+
+
 def check_shapes(out, value, inputs, values):
     """The static shape and infer_shape agree with the computed value."""
     assert out.ndim == value.ndim
@@ -461,7 +466,7 @@ def test_set_subtensor_broadcasts_y_and_casts_weak_constants():
     x = T.fmatrix("x")
     out = T.set_subtensor(x[:, 1:], T.frow("r"))
     assert out.dtype == "float32"
-    got = T.set_subtensor(x[1], 2).eval({x: np.zeros((2, 2), "float32")})
+    got = ev(T.set_subtensor(x[1], 2), {x: np.zeros((2, 2), "float32")})
     assert got.dtype == np.float32 and got.tolist() == [[0, 0], [2, 2]]
     d = T.dvector("d")  # float64 into float32: same kind, cast
     assert T.set_subtensor(x[0], d).dtype == "float32"
@@ -487,26 +492,19 @@ def test_indexing_a_shape():
 def test_take():
     m = T.matrix("m")
     value = np.arange(12.0).reshape(3, 4)
-    np.testing.assert_array_equal(
-        T.take(m, [2, 0], axis=1).eval({m: value}), np.take(value, [2, 0], axis=1)
-    )
-    np.testing.assert_array_equal(
-        T.take(m, [[2], [0]], axis=-2).eval({m: value}),
-        np.take(value, [[2], [0]], axis=-2),
-    )
-    np.testing.assert_array_equal(
-        T.take(m, 1, axis=1).eval({m: value}), np.take(value, 1, axis=1)
-    )
+    for indices, axis in [([2, 0], 1), ([[2], [0]], -2), (1, 1), ((0, 0), 0)]:
+        got = ev(T.take(m, indices, axis=axis), {m: value})
+        np.testing.assert_array_equal(got, np.take(value, indices, axis=axis))
     i = T.lvector("i")
-    np.testing.assert_array_equal(
-        run(T.take(m, i, axis=0), [m, i], [value, [2, 2]]), value[[2, 2]]
-    )
+    got = run(T.take(m, i, axis=0), [m, i], [value, [2, 2]])
+    np.testing.assert_array_equal(got, value[[2, 2]])
     if hasattr(T, "flatten"):
-        np.testing.assert_array_equal(
-            T.take(m, [5, 0]).eval({m: value}), np.take(value, [5, 0])
-        )
+        got = ev(T.take(m, [5, 0]), {m: value})
+        np.testing.assert_array_equal(got, np.take(value, [5, 0]))
     with pytest.raises(ValueError, match="axis 2 is out of range"):
         T.take(m, [0], axis=2)
+    with pytest.raises(NotImplementedError, match="mode='clip'"):
+        T.take(m, [0], axis=0, mode="clip")
 
 
 def test_op_names():
