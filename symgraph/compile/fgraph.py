@@ -1,17 +1,58 @@
 """FunctionGraph: the graph one compiled function computes, with its inputs.
 
 Holds the input and output variables of a function and answers graph
-questions (the nodes in order, the clients of a variable). Rewrites replace
-variables by building new nodes; the user's graph is never edited.
+questions (the nodes in order, the clients of a variable, the symbolic shape
+of any variable). Rewrites replace variables by building new nodes; no
+:class:`~symgraph.graph.Apply` is ever edited, so the user's graph is safe.
+
+Replacing cheaply without editing nodes
+---------------------------------------
+While a rewrite session is open (:meth:`FunctionGraph.open`), the graph keeps
+
+- the live nodes, each with a priority that orders them topologically;
+- ``clients``: for every live variable, the live nodes reading it;
+- a replacement map ``old -> new``.
+
+:meth:`replace` only records ``old -> new`` and moves ``old``'s clients to
+``new``: O(number of clients). A client that still reads ``old`` is *stale*;
+the engine rebuilds it (:meth:`refresh`, a new Apply through ``make_node``)
+when it reaches it in priority order, so a wave of changes rebuilds each
+downstream node once, not once per change. New nodes are hash-consed on the
+way in (an equal node already live is reused), which keeps CSE incremental.
+
+Example
+-------
+>>> import symgraph.tensor as T
+>>> x = T.vector("x")
+>>> fg = FunctionGraph([x], [T.exp(x) + 1])
+>>> [str(n.op) for n in fg.toposort()]
+['Elemwise{exp}', 'Elemwise{add}']
 """
 
 from __future__ import annotations
 
-from symgraph.graph import Constant, SharedVariable, Variable, ancestors, io_toposort
+import heapq
+
+from symgraph.graph import (
+    Constant,
+    SharedVariable,
+    TensorType,
+    Variable,
+    ancestors,
+    io_toposort,
+)
 
 
 class MissingInputError(ValueError):
     """The outputs depend on a variable that is neither an input nor shared."""
+
+
+def merge_key(node) -> tuple:
+    """``(op, inputs)`` with constants by value: equal keys compute equal values."""
+    return (
+        node.op,
+        tuple(v.signature() if isinstance(v, Constant) else v for v in node.inputs),
+    )
 
 
 class FunctionGraph:
@@ -22,6 +63,8 @@ class FunctionGraph:
         self.outputs = list(outputs)
         self._order = None
         self._clients = None
+        self._live = None  # set while a rewrite session is open
+        self.shape_feature = ShapeFeature(self)
         if check_inputs:
             self.check_inputs()
 
@@ -29,7 +72,11 @@ class FunctionGraph:
         """Every leaf of the outputs must be an input, a constant or shared."""
         given = set(self.inputs)
         for var in ancestors(self.outputs, given):
-            if var.owner is None and var not in given and not isinstance(var, (Constant, SharedVariable)):
+            if (
+                var.owner is None
+                and var not in given
+                and not isinstance(var, (Constant, SharedVariable))
+            ):
                 raise MissingInputError(
                     f"the outputs depend on {var.describe()}, which is not among the "
                     "inputs; add it to the inputs list, or replace it with givens="
@@ -56,6 +103,8 @@ class FunctionGraph:
     @property
     def clients(self) -> dict[Variable, list]:
         """``{variable: [(node, input_position), ...]}``; outputs list ``("output", i)``."""
+        if self._live is not None:
+            return {v: list(c) for v, c in self._live_clients.items() if c}
         if self._clients is None:
             clients: dict[Variable, list] = {}
             for node in self.toposort():
@@ -72,8 +121,350 @@ class FunctionGraph:
 
         mapping = dict(pairs)
         self.outputs = clone_replace(self.outputs, mapping) if self.outputs else []
+        self._changed()
+
+    def shape_of(self, var: Variable) -> tuple:
+        """``var``'s shape as int64 scalars computed from the inputs' shapes."""
+        return self.shape_feature.shape_of(var)
+
+    def _changed(self) -> None:
         self._order = None
         self._clients = None
 
     def __str__(self) -> str:
-        return f"FunctionGraph({', '.join(map(str, self.inputs))} -> {', '.join(map(str, self.outputs))})"
+        ins = ", ".join(map(str, self.inputs))
+        outs = ", ".join(map(str, self.outputs))
+        return f"FunctionGraph({ins} -> {outs})"
+
+    # ------------------------------------------------------- rewrite session
+
+    def open(self, on_node=None) -> None:
+        """Start a rewrite session; ``on_node(node)`` hears of nodes to (re)visit."""
+        self._live = {}
+        self._live_clients: dict[Variable, dict] = {}
+        self._repl: dict[Variable, Variable] = {}
+        self._merge: dict[tuple, object] = {}
+        self._seq = 0
+        self._on_node = on_node or (lambda node: None)
+        for i, var in enumerate(self.outputs):
+            self._clients_of(var)[("output", i)] = None
+        for node in self.toposort():
+            self._add_node(node)
+
+    def close(self) -> None:
+        """End the session: the outputs now reach exactly the rewritten graph."""
+        self.outputs = [self.resolve(v) for v in self.outputs]
+        self._live = None
+        self._live_clients = self._repl = self._merge = None
+        self._changed()
+
+    @property
+    def nodes(self):
+        """The live nodes of an open session (in no particular order)."""
+        return self._live.keys()
+
+    def priority(self, node) -> tuple:
+        return self._live[node]
+
+    def is_live(self, node) -> bool:
+        return node in self._live
+
+    def n_clients(self, var: Variable) -> int:
+        """How many live nodes (and graph outputs) read ``var``."""
+        clients = self._live_clients.get(self.resolve(var))
+        return len(clients) if clients else 0
+
+    def client_nodes(self, var: Variable) -> list:
+        """The live nodes reading ``var`` (``"output"`` for a graph output)."""
+        clients = self._live_clients.get(self.resolve(var)) or ()
+        return [node for node, _ in clients]
+
+    def is_output(self, var: Variable) -> bool:
+        return any(node == "output" for node in self.client_nodes(var))
+
+    def resolve(self, var: Variable) -> Variable:
+        """The variable that stands for ``var`` now (after replacements)."""
+        repl = self._repl
+        if var not in repl:
+            return var
+        path = []
+        while var in repl:
+            path.append(var)
+            var = repl[var]
+        for old in path[:-1]:  # path compression
+            repl[old] = var
+        return var
+
+    def is_stale(self, node) -> bool:
+        """True when a live node still reads a replaced variable."""
+        return any(v in self._repl for v in node.inputs)
+
+    def merge_candidate(self, node):
+        """A live node equal to ``node`` (same op, same inputs) that comes first."""
+        if getattr(node.op, "destroy_map", None) or getattr(node.op, "no_merge", False):
+            return None
+        key = merge_key(node)
+        other = self._merge.get(key)
+        if other is None or other not in self._live:
+            self._merge[key] = node
+            return None
+        if other is node:
+            return None
+        if self._live[other] > self._live[node]:
+            self._merge[key] = node  # keep the earlier one: it stays topological
+            return None
+        return other
+
+    def replace(self, old: Variable, new: Variable, reason: str = "") -> Variable:
+        """Make every reader of ``old`` read ``new``; returns the variable used.
+
+        ``new`` may be the root of a subgraph of new nodes: they are imported
+        (hash-consed, stale inputs rebuilt) first. Raises TypeError when the
+        types cannot stand for each other.
+        """
+        old = self.resolve(old)
+        new = self.import_var(new)
+        if new is old:
+            return new
+        check_replacement_type(old, new, reason)
+        moved = self._live_clients.pop(old, None) or {}
+        target = self._clients_of(new)
+        self._repl[old] = new
+        for key in moved:
+            target[key] = None
+            node, pos = key
+            if node == "output":
+                self.outputs[pos] = new
+            else:
+                self._on_node(node)  # stale now: the engine rebuilds it
+        self._prune_if_unused(old)
+        return new
+
+    def import_var(self, var: Variable) -> Variable:
+        """Bring ``var`` and the new nodes below it into the live graph."""
+        var = self.resolve(var)
+        if var.owner is None or var.owner in self._live:
+            return var
+        # Post-order over the new nodes (iterative: replacement chains can be deep).
+        stack = [(var.owner, False)]
+        seen = set()
+        while stack:
+            node, ready = stack.pop()
+            if node in self._live or any(o in self._repl for o in node.outputs):
+                continue
+            if ready:
+                self._import_node(node)
+                continue
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.append((node, True))
+            for inp in node.inputs:
+                inp = self.resolve(inp)
+                if inp.owner is not None and inp.owner not in self._live:
+                    stack.append((inp.owner, False))
+        return self.resolve(var)
+
+    def _import_node(self, node) -> None:
+        if self.is_stale(node):
+            rebuilt = node.op.make_node(*[self.resolve(v) for v in node.inputs])
+            for old, new in zip(node.outputs, rebuilt.outputs):
+                self._repl[old] = new
+            node = rebuilt
+        other = self.merge_candidate_new(node)
+        if other is not None:
+            for old, new in zip(node.outputs, other.outputs):
+                self._repl[old] = new
+            return
+        self._add_node(node)
+        self._on_node(node)
+
+    def merge_candidate_new(self, node):
+        """A live node equal to the not-yet-live ``node``, if any."""
+        if getattr(node.op, "destroy_map", None) or getattr(node.op, "no_merge", False):
+            return None
+        other = self._merge.get(merge_key(node))
+        return other if other is not None and other in self._live else None
+
+    def refresh(self, node):
+        """A stale node rebuilt on the current variables (a new Apply), live."""
+        inputs = [self.resolve(v) for v in node.inputs]
+        new = node.op.make_node(*inputs)
+        other = self.merge_candidate_new(new)
+        if other is None:
+            self._add_node(new)
+        else:
+            new = other
+        for old, rep in zip(node.outputs, new.outputs):
+            if old in self._live_clients:
+                self.replace(old, rep, "refresh")
+            else:
+                self._repl[old] = rep
+        self._remove_node(node)
+        return new
+
+    # -- bookkeeping
+    def _clients_of(self, var: Variable) -> dict:
+        clients = self._live_clients.get(var)
+        if clients is None:
+            clients = self._live_clients[var] = {}
+        return clients
+
+    def _add_node(self, node) -> None:
+        major = 0
+        for pos, var in enumerate(node.inputs):
+            var = self.resolve(var)
+            self._clients_of(var)[(node, pos)] = None
+            owner = var.owner
+            if owner is not None and owner in self._live:
+                major = max(major, self._live[owner][0] + 1)
+        self._seq += 1
+        self._live[node] = (major, self._seq)
+        key = merge_key(node)
+        existing = self._merge.get(key)
+        if existing is None or existing not in self._live:
+            self._merge[key] = node
+
+    def _remove_node(self, node) -> None:
+        if self._live.pop(node, None) is None:
+            return
+        for pos, var in enumerate(node.inputs):
+            var = self.resolve(var)
+            clients = self._live_clients.get(var)
+            if clients is not None:
+                clients.pop((node, pos), None)
+                self._prune_if_unused(var)
+
+    def _prune_if_unused(self, var: Variable) -> None:
+        """Remove the nodes nothing reads any more (iteratively, upward)."""
+        stack = [var]
+        while stack:
+            v = stack.pop()
+            if self._live_clients.get(v):
+                continue
+            self._live_clients.pop(v, None)
+            owner = v.owner
+            if owner is None or owner not in self._live:
+                continue
+            if any(self._live_clients.get(o) for o in owner.outputs):
+                continue
+            del self._live[owner]
+            for pos, inp in enumerate(owner.inputs):
+                inp = self.resolve(inp)
+                clients = self._live_clients.get(inp)
+                if clients is not None:
+                    clients.pop((owner, pos), None)
+                    if inp.owner is not None and inp.owner in self._live:
+                        self._on_node(inp.owner)  # fewer clients: may fuse now
+                    stack.append(inp)
+
+
+def check_replacement_type(old: Variable, new: Variable, reason: str = "") -> None:
+    """``new`` may stand for ``old``: same dtype and ndim, no broadcast lost."""
+    why = f" (rewrite {reason})" if reason else ""
+    if not isinstance(new, Variable) or not isinstance(new.type, TensorType):
+        raise TypeError(f"replacement for {old} must be a tensor Variable{why}, got {new!r}")
+    a, b = old.type, new.type
+    if a.dtype != b.dtype or a.ndim != b.ndim:
+        raise TypeError(
+            f"cannot replace {old} ({a}) with {new} ({b}){why}: dtype and ndim must match"
+        )
+    for axis, (sa, sb) in enumerate(zip(a.shape, b.shape)):
+        if (sa == 1) != (sb == 1) and sa is not None and sb is not None:
+            raise TypeError(f"cannot replace {old} ({a}) with {new} ({b}){why}: axis {axis}")
+        if sa == 1 and sb is None:
+            raise TypeError(
+                f"cannot replace {old} ({a}) with {new} ({b}){why}: axis {axis} "
+                "would stop broadcasting"
+            )
+
+
+# ------------------------------------------------------------ shape inference
+
+
+class ShapeFeature:
+    """Symbolic shapes from ``infer_shape``: ``x.shape`` without computing ``x``.
+
+    ``shape_of(var)`` is a tuple of int64 scalar variables (constants where the
+    static shape knows the size) built from the shapes of the graph inputs
+    through each op's ``infer_shape``. Results are memoised per variable;
+    variables never change, so the memo stays true.
+    """
+
+    def __init__(self, fgraph: FunctionGraph) -> None:
+        self.fgraph = fgraph
+        self.memo: dict[Variable, tuple] = {}
+
+    def shape_of(self, var: Variable) -> tuple:
+        memo = self.memo
+        if var in memo:
+            return memo[var]
+        # Post-order over owners whose outputs lack a shape (iterative).
+        stack = [var]
+        while stack:
+            v = stack[-1]
+            if v in memo:
+                stack.pop()
+                continue
+            node = v.owner
+            if node is None:
+                memo[v] = self.leaf_shape(v)
+                stack.pop()
+                continue
+            missing = [i for i in node.inputs if i not in memo]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            self._infer(node)
+        return memo[var]
+
+    def leaf_shape(self, var: Variable) -> tuple:
+        from symgraph.ops.shape import shape_i
+
+        if isinstance(var, Constant):
+            return tuple(_int_constant(s) for s in var.data.shape)
+        return tuple(shape_i(var, i) for i in range(var.ndim))
+
+    def _infer(self, node) -> None:
+        from symgraph.ops.shape import shape_i
+
+        in_shapes = [self.memo[i] for i in node.inputs]
+        try:
+            out_shapes = node.op.infer_shape(self.fgraph, node, in_shapes)
+        except Exception:  # no rule, or one that needs more than shapes
+            out_shapes = None
+        for k, out in enumerate(node.outputs):
+            if not isinstance(out.type, TensorType):
+                continue
+            dims = []
+            for axis in range(out.ndim):
+                static = out.type.shape[axis]
+                if static is not None:
+                    dims.append(_int_constant(static))
+                elif out_shapes is None:
+                    dims.append(shape_i(out, axis))
+                else:
+                    dims.append(_as_size(out_shapes[k][axis]))
+            self.memo[out] = tuple(dims)
+
+
+def _int_constant(value: int) -> Constant:
+    return Constant(TensorType("int64", ()), int(value))
+
+
+def _as_size(dim) -> Variable:
+    if isinstance(dim, Variable):
+        if dim.dtype != "int64":
+            from symgraph.ops.math import cast
+
+            return cast(dim, "int64")
+        return dim
+    return _int_constant(int(dim))
+
+
+def heap_push(heap, queued: set, fgraph: FunctionGraph, node) -> None:
+    """Queue a live node once, ordered by its topological priority."""
+    if node not in queued and fgraph.is_live(node):
+        queued.add(node)
+        heapq.heappush(heap, (fgraph.priority(node), id(node), node))

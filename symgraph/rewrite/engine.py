@@ -1,0 +1,364 @@
+"""The rewrite engine: a registry of local rewrites and a worklist to a fixpoint.
+
+A rewrite is a plain function of one node::
+
+    @rewriter("canonicalize", tracks=(S.Neg,))
+    def local_neg_neg(fgraph, node):
+        # -(-x) -> x
+        ...
+        return [replacement]          # or {old_var: new_var}, or None
+
+registered to one phase of a fixed, ordered list. ``tracks`` names the Op
+classes (or, for Elemwise, the ScalarOp classes) the rewrite looks at, so a
+node is offered only to the rewrites that can apply. Rewrites build new nodes
+and never edit one.
+
+Each phase runs to a fixpoint: a heap of nodes in topological order, filled
+with every live node once, then only with the nodes a change touched (the
+readers of a replaced variable, the new nodes, the producers of a variable
+that lost a reader). Cost is proportional to what changes, not to graph size
+times passes; an iteration guard stops runaway rewrite cycles with a warning.
+
+One-line identities use :func:`pattern`, a tuple form::
+
+    pattern("canonicalize", (M.log, (M.exp, "x")), "x", name="local_log_exp")  # log(exp(x)) -> x
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from symgraph.compile.fgraph import check_replacement_type, heap_push
+from symgraph.graph import Constant, Variable
+from symgraph.ops.elemwise import Elemwise
+from symgraph.ops.scalar import ScalarOp
+
+PHASES = ("merge", "constant_fold", "canonicalize", "stabilize", "specialize", "fusion")
+MODES = {
+    "fast_run": PHASES,
+    "fast_compile": ("merge", "constant_fold", "canonicalize", "stabilize"),
+    "none": (),
+}
+#: Rewrites that also run inside every later phase (cheap clean-ups).
+CLEANUP = ("local_merge", "local_constant_fold")
+#: Phases whose rewrites also run in another phase: stabilising rewrites make
+#: forms the canonicalisers must tidy before the next stabilising rule fits.
+ALSO = {"stabilize": ("canonicalize",)}
+
+
+class RewriteWarning(UserWarning):
+    """A rewrite failed or returned an unusable replacement; it was skipped."""
+
+
+@dataclass
+class Rewrite:
+    name: str
+    fn: Callable
+    phase: str
+    tracks: tuple | None
+    default: bool = True  # off-by-default rewrites run only when included
+
+    def matches(self, node) -> bool:
+        if self.tracks is None:
+            return True
+        op = node.op
+        scalar = op.scalar_op if isinstance(op, Elemwise) else None
+        for cls in self.tracks:
+            if isinstance(cls, type):
+                if isinstance(op, cls) or (scalar is not None and isinstance(scalar, cls)):
+                    return True
+            elif op == cls or (scalar is not None and scalar == cls):
+                return True
+        return False
+
+
+REGISTRY: dict[str, Rewrite] = {}
+
+
+def rewriter(phase: str, tracks=None, name: str | None = None, default: bool = True):
+    """Register ``fn(fgraph, node)`` as a rewrite of ``phase`` (a decorator).
+
+    ``tracks``: Op or ScalarOp classes (or instances) the rewrite looks at;
+    None for every node. ``default=False`` makes it opt-in (``include=``).
+    """
+    if phase not in PHASES:
+        raise ValueError(f"rewriter: unknown phase {phase!r}; phases are {PHASES}")
+
+    def register(fn):
+        rname = name or fn.__name__
+        if rname in REGISTRY:
+            raise ValueError(f"rewriter: a rewrite named {rname!r} is already registered")
+        REGISTRY[rname] = Rewrite(rname, fn, phase, None if tracks is None else tuple(tracks), default)
+        return fn
+
+    return register
+
+
+# ---------------------------------------------------------------- statistics
+
+
+@dataclass
+class RewriteCounter:
+    """One rewrite's counters: calls, applications, rejections and seconds."""
+
+    name: str
+    phase: str
+    calls: int = 0
+    applications: int = 0
+    rejected: int = 0
+    time: float = 0.0
+
+
+@dataclass
+class RewriteStats:
+    """Per-rewrite and per-phase counters of one optimisation (``f.rewrite_stats``).
+
+    Index by rewrite name (``stats["local_log1p"].applications``); ``str()``
+    prints a table.
+    """
+
+    optimizer: str = "none"
+    rewrites: dict = field(default_factory=dict)
+    phases: dict = field(default_factory=dict)  # phase -> (seconds, node visits)
+    nodes_before: int = 0
+    nodes_after: int = 0
+    time: float = 0.0
+
+    def __getitem__(self, name: str) -> RewriteCounter:
+        return self.rewrites[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.rewrites
+
+    def get(self, name: str, default=None):
+        return self.rewrites.get(name, default)
+
+    def applied(self) -> dict[str, int]:
+        """``{rewrite name: applications}`` for the rewrites that fired."""
+        return {n: c.applications for n, c in self.rewrites.items() if c.applications}
+
+    def counter(self, rewrite: Rewrite) -> RewriteCounter:
+        c = self.rewrites.get(rewrite.name)
+        if c is None:
+            c = self.rewrites[rewrite.name] = RewriteCounter(rewrite.name, rewrite.phase)
+        return c
+
+    def __str__(self) -> str:
+        lines = [
+            f"optimizer={self.optimizer}: {self.nodes_before} -> {self.nodes_after} nodes "
+            f"in {self.time * 1e3:.1f} ms",
+            f"{'phase':<14}{'ms':>9}{'visits':>9}",
+        ]
+        for phase, (seconds, visits) in self.phases.items():
+            lines.append(f"{phase:<14}{seconds * 1e3:>9.2f}{visits:>9}")
+        rows = sorted(self.rewrites.values(), key=lambda c: (-c.applications, -c.time))
+        lines.append(f"{'rewrite':<40}{'phase':<14}{'applied':>8}{'calls':>8}{'ms':>9}")
+        for c in rows:
+            if c.applications or c.rejected:
+                extra = f"  ({c.rejected} rejected)" if c.rejected else ""
+                lines.append(
+                    f"{c.name:<40}{c.phase:<14}{c.applications:>8}{c.calls:>8}"
+                    f"{c.time * 1e3:>9.2f}{extra}"
+                )
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+# --------------------------------------------------------------------- driver
+
+
+def select_rewrites(optimizer: str, include=(), exclude=()) -> dict[str, list[Rewrite]]:
+    """The rewrites each phase runs, after include/exclude (names or phases)."""
+    if optimizer not in MODES:
+        raise ValueError(
+            f"optimizer must be one of {', '.join(MODES)}, not {optimizer!r}"
+        )
+    include, exclude = set(include), set(exclude)
+    for name in include | exclude:
+        if name not in REGISTRY and name not in PHASES:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(REGISTRY) + list(PHASES), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ValueError(f"unknown rewrite or phase {name!r} in include/exclude{hint}")
+    phases = [p for p in PHASES if (p in MODES[optimizer] or p in include) and p not in exclude]
+    selected: dict[str, list[Rewrite]] = {}
+    for phase in phases:
+        chosen = []
+        for rw in REGISTRY.values():
+            if rw.name in exclude:
+                continue
+            own = (rw.phase == phase or rw.phase in ALSO.get(phase, ())) and (
+                rw.default or rw.name in include
+            )
+            cleanup = rw.name in CLEANUP and PHASES.index(phase) > PHASES.index(rw.phase)
+            if own or cleanup:
+                chosen.append(rw)
+        selected[phase] = chosen
+    return selected
+
+
+def optimize(fgraph, optimizer: str = "fast_run", include=(), exclude=()) -> RewriteStats:
+    """Rewrite ``fgraph`` through the phases of ``optimizer``; returns the stats."""
+    stats = RewriteStats(optimizer=optimizer)
+    phases = select_rewrites(optimizer, include, exclude)
+    start = time.perf_counter()
+    stats.nodes_before = len(fgraph.toposort())
+    if phases:
+        fgraph.open()
+        try:
+            for phase, rewrites in phases.items():
+                t0 = time.perf_counter()
+                visits = run_phase(fgraph, rewrites, stats, phase)
+                stats.phases[phase] = (time.perf_counter() - t0, visits)
+        finally:
+            fgraph.close()
+    stats.nodes_after = len(fgraph.toposort())
+    stats.time = time.perf_counter() - start
+    return stats
+
+
+def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str) -> int:
+    """One phase to its fixpoint; returns the number of node visits."""
+    heap: list = []
+    queued: set = set()
+    fgraph._on_node = lambda node: heap_push(heap, queued, fgraph, node)
+    for node in list(fgraph.nodes):
+        heap_push(heap, queued, fgraph, node)
+    by_kind: dict = {}
+    guard = 50 * max(len(queued), 1) + 1000
+    visits = 0
+    while heap:
+        node = heapq.heappop(heap)[2]
+        queued.discard(node)
+        if not fgraph.is_live(node):
+            continue
+        if fgraph.is_stale(node):
+            node = fgraph.refresh(node)
+        visits += 1
+        if visits > guard:
+            if visits == guard + 1:
+                warnings.warn(
+                    f"phase {phase}: no fixpoint after {guard} node visits; stopping "
+                    "(a rewrite cycle? see f.rewrite_stats)",
+                    RewriteWarning,
+                    stacklevel=4,
+                )
+            continue  # keep draining: stale nodes must still be rebuilt
+        candidates = by_kind.get(node.op)
+        if candidates is None:
+            candidates = by_kind[node.op] = [rw for rw in rewrites if rw.matches(node)]
+        for rw in candidates:
+            if apply_rewrite(fgraph, node, rw, stats):
+                break
+    fgraph._on_node = lambda node: None
+    return visits
+
+
+def apply_rewrite(fgraph, node, rw: Rewrite, stats: RewriteStats) -> bool:
+    counter = stats.counter(rw)
+    counter.calls += 1
+    t0 = time.perf_counter()
+    try:
+        result = rw.fn(fgraph, node)
+        if not result:
+            return False
+        pairs = list(result.items()) if isinstance(result, dict) else list(zip(node.outputs, result))
+        for old, new in pairs:
+            check_replacement_type(old, new, rw.name)
+    except Exception as exc:  # a broken rewrite must not break compilation
+        counter.rejected += 1
+        warnings.warn(f"rewrite {rw.name} failed on {node}: {exc}", RewriteWarning, stacklevel=4)
+        return False
+    finally:
+        counter.time += time.perf_counter() - t0
+    for old, new in pairs:
+        if new is not old:
+            fgraph.replace(old, new, rw.name)
+    counter.applications += 1
+    return True
+
+
+# ------------------------------------------------------------------- patterns
+
+
+def _op_matches(spec, node) -> bool:
+    op = node.op
+    if isinstance(spec, type):
+        if isinstance(op, spec):
+            return True
+        return isinstance(op, Elemwise) and isinstance(op.scalar_op, spec)
+    if isinstance(spec, ScalarOp):
+        return isinstance(op, Elemwise) and op.scalar_op == spec
+    return op == spec
+
+
+def match(pat, var: Variable, bindings: dict) -> bool:
+    """Match ``var`` against a tuple pattern, binding names into ``bindings``.
+
+    ``"x"`` binds (the same name must bind the same variable), a number matches
+    a constant whose every element equals it, ``(op, *args)`` matches a node
+    of ``op`` (an Op, an Elemwise's ScalarOp, or a class) with those inputs.
+    """
+    if isinstance(pat, str):
+        bound = bindings.get(pat)
+        if bound is None:
+            bindings[pat] = var
+            return True
+        return bound is var
+    if isinstance(pat, (int, float)):
+        from symgraph.rewrite.utils import scalar_constant
+
+        value = scalar_constant(var)
+        return value is not None and value == pat
+    node = var.owner
+    if node is None or not _op_matches(pat[0], node) or len(node.inputs) != len(pat) - 1:
+        return False
+    return all(match(p, v, bindings) for p, v in zip(pat[1:], node.inputs))
+
+
+def build(pat, bindings: dict):
+    if isinstance(pat, str):
+        return bindings[pat]
+    if isinstance(pat, (int, float)):
+        return pat
+    op = pat[0]
+    if isinstance(op, type) and issubclass(op, ScalarOp):
+        op = op()
+    if isinstance(op, ScalarOp):
+        op = Elemwise(op)
+    return op(*[build(p, bindings) for p in pat[1:]])
+
+
+def pattern(phase: str, lhs: tuple, rhs, name: str):
+    """Register the identity ``lhs -> rhs`` (tuple patterns) as a rewrite."""
+    root = lhs[0]
+
+    def local_pattern(fgraph, node):
+        bindings: dict = {}
+        if not match(lhs, node.outputs[0], bindings):
+            return None
+        from symgraph.rewrite.utils import fit
+
+        new = fit(fgraph, build(rhs, bindings), node.outputs[0])
+        return None if new is None else [new]
+
+    local_pattern.__doc__ = f"{lhs} -> {rhs}"
+    tracks = (type(root.scalar_op),) if isinstance(root, Elemwise) else (
+        (root,) if isinstance(root, type) else (type(root),)
+    )
+    rewriter(phase, tracks=tracks, name=name)(local_pattern)
+    return local_pattern
+
+
+def constant_of(value, dtype: str) -> Constant:
+    from symgraph.graph import TensorType
+
+    return Constant(TensorType(dtype, np.shape(value)), np.asarray(value, dtype=dtype))

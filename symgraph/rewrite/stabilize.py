@@ -1,0 +1,273 @@
+"""Stabilisation: rewrite forms that overflow, underflow or cancel catastrophically.
+
+Each rule names the naive form and the inputs that break it. The gradient
+graphs of these forms are made stable by the same canonical machinery:
+cancelling mathematically nonzero factors (``canonicalize.is_nonzero``),
+distributing a factor over a sum where that lets it cancel
+(:func:`local_mul_distribute_cancel`), the softmax/label identities below,
+and :func:`local_exp_over_sum_exp` for ``exp(x) / sum(exp(x))``.
+"""
+
+from __future__ import annotations
+
+from symgraph.ops import math as M
+from symgraph.ops import scalar_math as S
+from symgraph.ops.elemwise import DimShuffle
+from symgraph.ops.nnet import (
+    LogSoftmax,
+    PickLabel,
+    ScatterLabel,
+    Softmax,
+    SoftmaxCrossentropyWithLogits,
+)
+from symgraph.ops.reduce import Max, Sum
+from symgraph.rewrite.canonicalize import _ADDLIKE, _expand, is_nonzero
+from symgraph.rewrite.engine import rewriter
+from symgraph.rewrite.utils import covers, fit, is_op, scalar_constant, scalar_op
+
+
+def _last_axis(op, x) -> bool:
+    return op.axis is not None and op.axis % x.ndim == x.ndim - 1
+
+
+# ------------------------------------------------------------ log and exp
+
+
+@rewriter("stabilize", tracks=(S.Log,))
+def local_log_sigmoid(fgraph, node):
+    # log(sigmoid(x)) -> -softplus(-x);  log(1 - sigmoid(x)) -> -softplus(x)
+    (u,) = node.inputs
+    if is_op(u, S.Sigmoid):
+        return [fit(fgraph, M.neg(M.softplus(M.neg(u.owner.inputs[0]))), node.outputs[0])]
+    if is_op(u, S.Sub) and scalar_constant(u.owner.inputs[0]) == 1 and is_op(u.owner.inputs[1], S.Sigmoid):
+        x = u.owner.inputs[1].owner.inputs[0]
+        return [fit(fgraph, M.neg(M.softplus(x)), node.outputs[0])]
+    return None
+
+
+@rewriter("stabilize", tracks=(S.Log,))
+def local_log1p(fgraph, node):
+    # log(1 + x) -> log1p(x);  log(1 - x) -> log1p(-x): exact for |x| ~ 1e-20
+    (u,) = node.inputs
+    if is_op(u, S.Add):
+        terms = u.owner.inputs
+        ones = [i for i, t in enumerate(terms) if scalar_constant(t) == 1]
+        if not ones:
+            return None
+        rest = [t for i, t in enumerate(terms) if i != ones[0]]
+        x = rest[0] if len(rest) == 1 else M.add(*rest)
+    elif is_op(u, S.Sub) and scalar_constant(u.owner.inputs[0]) == 1:
+        x = M.neg(u.owner.inputs[1])
+    else:
+        return None
+    return [fit(fgraph, M.log1p(x), node.outputs[0])]
+
+
+@rewriter("stabilize", tracks=(S.Sub, S.Add))
+def local_expm1(fgraph, node):
+    # exp(x) - 1 -> expm1(x): exact for |x| ~ 1e-20
+    ins = node.inputs
+    if is_op(node.outputs[0], S.Sub):
+        if is_op(ins[0], S.Exp) and scalar_constant(ins[1]) == 1:
+            return [fit(fgraph, M.expm1(ins[0].owner.inputs[0]), node.outputs[0])]
+        return None
+    exps = [i for i, t in enumerate(ins) if is_op(t, S.Exp)]
+    ones = [i for i, t in enumerate(ins) if scalar_constant(t) == -1]
+    if not exps or not ones:
+        return None
+    e = M.expm1(ins[exps[0]].owner.inputs[0])
+    rest = [t for i, t in enumerate(ins) if i not in (exps[0], ones[0])]
+    return [fit(fgraph, M.add(e, *rest) if rest else e, node.outputs[0])]
+
+
+@rewriter("stabilize", tracks=(S.Log,))
+def local_log_softmax(fgraph, node):
+    # log(softmax(x)) -> log_softmax(x): finite for logits ~ 1000
+    (u,) = node.inputs
+    if u.owner is not None and isinstance(u.owner.op, Softmax):
+        return [fit(fgraph, LogSoftmax(u.owner.op.axis)(u.owner.inputs[0]), node.outputs[0])]
+    return None
+
+
+def _max_shift(x, axis):
+    """max(x) over ``axis`` (keepdims), 0 where it is infinite (all -inf rows)."""
+    m = Max(axis, keepdims=True)(x)
+    return M.switch(M.isinf(m), 0, m)
+
+
+def _is_shifted(x) -> bool:
+    """``x`` is already ``y - max(y)`` (made by the rules below)."""
+    if not is_op(x, S.Sub):
+        return False
+    b = x.owner.inputs[1]
+    if is_op(b, S.Switch):
+        b = b.owner.inputs[2]
+    return b.owner is not None and isinstance(b.owner.op, Max)
+
+
+@rewriter("stabilize", tracks=(S.Log,))
+def local_logsumexp(fgraph, node):
+    # log(sum(exp(x))) -> m + log(sum(exp(x - m))), m = max(x): finite for x ~ 1000
+    (s,) = node.inputs
+    if s.owner is None or not isinstance(s.owner.op, Sum) or not is_op(s.owner.inputs[0], S.Exp):
+        return None
+    e = s.owner.inputs[0]
+    x = e.owner.inputs[0]
+    if _is_shifted(x) or e.dtype != s.dtype:
+        return None
+    op = s.owner.op
+    m = _max_shift(x, op.axis)
+    shifted = op(M.exp(M.sub(x, m)))
+    m_out = m if op.keepdims else DimShuffle(m.ndim, [a for a in range(m.ndim) if a not in op.axis])(m)
+    return [fit(fgraph, M.add(M.log(shifted), m_out), node.outputs[0])]
+
+
+def _strip_dimshuffle(v):
+    while v.owner is not None and isinstance(v.owner.op, DimShuffle):
+        v = v.owner.inputs[0]
+    return v
+
+
+@rewriter("stabilize", tracks=(S.TrueDiv,))
+def local_exp_over_sum_exp(fgraph, node):
+    # exp(x) * a / sum(exp(x)) -> exp(x - m) * a / sum(exp(x - m)): softmax written out
+    num, den = node.inputs
+    s = _strip_dimshuffle(den)
+    if s.owner is None or not isinstance(s.owner.op, Sum) or not is_op(s.owner.inputs[0], S.Exp):
+        return None
+    e = s.owner.inputs[0]
+    x = e.owner.inputs[0]
+    if _is_shifted(x):
+        return None
+    factors = num.owner.inputs if is_op(num, S.Mul) else [num]
+    if not any(f is e for f in factors):
+        return None
+    op = s.owner.op
+    m = _max_shift(x, op.axis)
+    e_new = M.exp(M.sub(x, m))
+    new_num = e_new if len(factors) == 1 else M.mul(*[e_new if f is e else f for f in factors])
+    chain = []
+    v = den
+    while v is not s:
+        chain.append(v.owner.op)
+        v = v.owner.inputs[0]
+    new_den = op(e_new)
+    for ds in reversed(chain):
+        new_den = ds(new_den)
+    return [fit(fgraph, M.true_div(new_num, new_den), node.outputs[0])]
+
+
+# ------------------------------------------------------- softmax gradients
+
+
+@rewriter("stabilize", tracks=(S.Mul,))
+def local_mul_distribute_cancel(fgraph, node):
+    # f * (a/f - b) -> a - f*b  (f nonzero): lets f cancel instead of 0 * inf
+    out = node.outputs[0]
+    factors = node.inputs
+    for i, t in enumerate(factors):
+        if not isinstance(scalar_op(t), _ADDLIKE) or isinstance(scalar_op(t), S.Neg):
+            continue
+        others = [f for j, f in enumerate(factors) if j != i]
+        terms, _, _ = _expand(fgraph, t, _ADDLIKE, mul=False)
+        if not any(_absorbs(f, term) for f in others for _, term in terms):
+            continue
+        parts = [(s, M.mul(*others, term)) for s, term in terms]
+        pos = [p for s, p in parts if s > 0]
+        neg = [p for s, p in parts if s < 0]
+        total = pos[0] if len(pos) == 1 else M.add(*pos) if pos else None
+        minus = neg[0] if len(neg) == 1 else M.add(*neg) if neg else None
+        if total is None:
+            new = M.neg(minus)
+        elif minus is None:
+            new = total
+        else:
+            new = M.sub(total, minus)
+        return [fit(fgraph, new, out)]
+    return None
+
+
+def _absorbs(f, term) -> bool:
+    """``f * term`` simplifies: ``term`` divides by ``f``, or scatters into softmax ``f``."""
+    if is_op(term, S.TrueDiv) and term.owner.inputs[1] is f and is_nonzero(f):
+        return True
+    return (
+        term.owner is not None
+        and isinstance(term.owner.op, ScatterLabel)
+        and f.owner is not None
+        and isinstance(f.owner.op, Softmax)
+    )
+
+
+@rewriter("stabilize", tracks=(S.Mul,))
+def local_softmax_times_scatter(fgraph, node):
+    # softmax(x) * scatter(q, y) -> scatter(q * softmax(x)[y], y): zeros stay zeros
+    factors = list(node.inputs)
+    for i, f in enumerate(factors):
+        if f.owner is None or not isinstance(f.owner.op, Softmax) or not _last_axis(f.owner.op, f):
+            continue
+        for j, g in enumerate(factors):
+            if g.owner is None or not isinstance(g.owner.op, ScatterLabel) or not covers(g, f):
+                continue
+            q, y, k = g.owner.inputs
+            scattered = ScatterLabel()(M.mul(q, PickLabel()(f, y)), y, k)
+            rest = [v for n, v in enumerate(factors) if n not in (i, j)]
+            new = M.mul(scattered, *rest) if rest else scattered
+            return [fit(fgraph, new, node.outputs[0])]
+    return None
+
+
+@rewriter("stabilize", tracks=(Sum,))
+def local_sum_scatter_softmax(fgraph, node):
+    # sum(scatter(q, y) * softmax(x), last axis) -> q * softmax(x)[y]
+    op = node.op
+    prod = node.inputs[0]
+    if op.axis != (prod.ndim - 1,) or not is_op(prod, S.Mul) or len(prod.owner.inputs) != 2:
+        return None
+    a, b = prod.owner.inputs
+    if a.owner is not None and isinstance(a.owner.op, Softmax):
+        a, b = b, a
+    if (
+        a.owner is None
+        or not isinstance(a.owner.op, ScatterLabel)
+        or b.owner is None
+        or not isinstance(b.owner.op, Softmax)
+        or not _last_axis(b.owner.op, b)
+    ):
+        return None
+    q, y, _ = a.owner.inputs
+    new = M.mul(q, PickLabel()(b, y))
+    if op.keepdims:
+        new = DimShuffle(new.ndim, list(range(new.ndim)) + ["x"])(new)
+    return [fit(fgraph, new, node.outputs[0])]
+
+
+# ------------------------------------------------------------ cross-entropy
+
+
+@rewriter("stabilize", tracks=(S.Neg,))
+def local_crossentropy_softmax(fgraph, node):
+    # -log(softmax(x)[y]) -> xent(x, y);  -sum(t * log_softmax(x)) -> xent(x, t)
+    (u,) = node.inputs
+    out = node.outputs[0]
+    if is_op(u, S.Log):
+        p = u.owner.inputs[0]
+        if p.owner is None or not isinstance(p.owner.op, PickLabel):
+            return None
+        sm, y = p.owner.inputs
+        if sm.owner is None or not isinstance(sm.owner.op, Softmax) or not _last_axis(sm.owner.op, sm):
+            return None
+        return [fit(fgraph, SoftmaxCrossentropyWithLogits()(sm.owner.inputs[0], y), out)]
+    if u.owner is None or not isinstance(u.owner.op, Sum) or u.owner.op.keepdims:
+        return None
+    prod = u.owner.inputs[0]
+    if u.owner.op.axis != (prod.ndim - 1,) or not is_op(prod, S.Mul) or len(prod.owner.inputs) != 2:
+        return None
+    a, b = prod.owner.inputs
+    if b.owner is None or not isinstance(b.owner.op, LogSoftmax):
+        a, b = b, a
+    if b.owner is None or not isinstance(b.owner.op, LogSoftmax) or not _last_axis(b.owner.op, b):
+        return None
+    if not covers(a, prod) or not covers(b, prod):
+        return None
+    return [fit(fgraph, SoftmaxCrossentropyWithLogits()(b.owner.inputs[0], a), out)]
