@@ -14,3 +14,4 @@ from symgraph.ops.shape import *  # noqa: F403
 from symgraph.tensor import _families
 
 globals().update(_families.load())
+from symgraph.tensor import nnet as nnet  # noqa: E402
