@@ -133,12 +133,8 @@ def local_useless_alloc(fgraph, node):
     if value.ndim != out.ndim or value.dtype != out.dtype:
         return None
     shape = fgraph.shape_of(value)
-    for axis, (d, s) in enumerate(zip(dims, shape)):
-        if d is s:
-            continue
-        dv, sv = scalar_constant(d), scalar_constant(s)
-        if dv is None or dv != sv:
-            return None
+    if not all(same_value(d, s) for d, s in zip(dims, shape)):
+        return None
     return [value]
 
 
@@ -170,18 +166,26 @@ def _shape_given_by(fgraph, dims, value, others, out) -> bool:
             continue
         if axis >= lead and value.type.shape[axis - lead] != 1:
             continue  # the value itself has that size (alloc only broadcasts)
-        dv = scalar_constant(d)
-        ok = False
-        for w in others:
-            if w.type.shape[axis] == 1:
-                continue
-            s = fgraph.shape_of(w)[axis]
-            if s is d or (dv is not None and scalar_constant(s) == dv):
-                ok = True
-                break
-        if not ok:
+        if not any(
+            w.type.shape[axis] != 1 and same_value(fgraph.shape_of(w)[axis], d) for w in others
+        ):
             return False
     return True
+
+
+def same_value(a, b, depth: int = 3) -> bool:
+    """``a`` and ``b`` compute the same value: same variable, equal constants, or
+    the same op on inputs that are the same (shape expressions built twice)."""
+    if a is b:
+        return True
+    va = scalar_constant(a)
+    if va is not None:
+        return va == scalar_constant(b)
+    if depth == 0 or a.owner is None or b.owner is None or a.index != b.index:
+        return False
+    if a.owner.op != b.owner.op or len(a.owner.inputs) != len(b.owner.inputs):
+        return False
+    return all(same_value(x, y, depth - 1) for x, y in zip(a.owner.inputs, b.owner.inputs))
 
 
 # ------------------------------------------------------------ shape inference
@@ -208,26 +212,6 @@ def local_shape_static(fgraph, node):
     if any(d is None for d in dims):
         return None
     return [Constant(TensorType("int64", (len(dims),)), np.asarray(dims, dtype="int64"))]
-
-
-@rewriter("canonicalize", tracks=None)
-def local_subtensor_of_shape(fgraph, node):
-    # shape(x)[i] -> shape_i(x, i)
-    if type(node.op).__name__ != "Subtensor":
-        return None
-    source = node.inputs[0]
-    if source.owner is None or not isinstance(source.owner.op, Shape) or node.outputs[0].ndim:
-        return None
-    if len(node.inputs) == 2:
-        index = scalar_constant(node.inputs[1])
-    else:
-        idx = getattr(node.op, "idx_list", ())
-        index = idx[0] if len(idx) == 1 and isinstance(idx[0], (int, np.integer)) else None
-    if index is None:
-        return None
-    x = source.owner.inputs[0]
-    i = int(index) % max(x.ndim, 1)
-    return [fit(fgraph, Shape_i(i)(x), node.outputs[0])]
 
 
 @rewriter("canonicalize", tracks=None)

@@ -252,9 +252,10 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str) 
                     stacklevel=4,
                 )
             continue  # keep draining: stale nodes must still be rebuilt
-        candidates = by_kind.get(node.op)
-        if candidates is None:
-            candidates = by_kind[node.op] = [rw for rw in rewrites if rw.matches(node)]
+        entry = by_kind.get(id(node.op))  # by identity: hashing props is slow
+        if entry is None or entry[0] is not node.op:
+            entry = by_kind[id(node.op)] = (node.op, [rw for rw in rewrites if rw.matches(node)])
+        candidates = entry[1]
         for rw in candidates:
             if apply_rewrite(fgraph, node, rw, stats):
                 break

@@ -158,8 +158,16 @@ def local_composite_sympy_simplify(fgraph, node):
         return None
     from symgraph.sympy import simplify_composite
 
+    from symgraph.sympy import from_sympy
+    from symgraph.rewrite.utils import fit
+
+    out = node.outputs[0]
     simpler = simplify_composite(op, tuple(v.dtype for v in node.inputs))
     if simpler is None:
         return None
-    new = simpler(*node.inputs)
-    return [new] if new.dtype == node.outputs[0].dtype else None
+    names = {f"i{k}": v for k, v in enumerate(node.inputs)}
+    try:
+        new = from_sympy(simpler, names, dtype=out.dtype)
+    except (NotImplementedError, KeyError):
+        return None
+    return [fit(fgraph, new, out)]
