@@ -16,6 +16,7 @@ array([2., 4.])
 __version__ = "0.1.0"
 
 from symgraph import printing as printing
+from symgraph import sympy as sympy
 from symgraph import tensor as tensor
 from symgraph.compile.function import function as function
 from symgraph.compile.function_object import Function as Function
@@ -60,6 +61,7 @@ __all__ = [
     "jacobian",
     "printing",
     "shared",
+    "sympy",
     "tensor",
     "verify_grad",
     "zero_grad",

@@ -54,10 +54,19 @@ class Op:
         return tuple(getattr(self, name) for name in self.__props__)
 
     def __eq__(self, other) -> bool:
+        if self is other:
+            return True
         return type(self) is type(other) and self._props() == other._props()
 
     def __hash__(self) -> int:
-        return hash((type(self), self._props()))
+        # Props never change after __init__, and the optimizer hashes ops a
+        # lot (merging, caches): compute the hash once.
+        try:
+            return self.__dict__["_props_hash"]
+        except KeyError:
+            value = hash((type(self), self._props()))
+            self.__dict__["_props_hash"] = value
+            return value
 
     def __str__(self) -> str:
         if not self.__props__:
