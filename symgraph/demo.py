@@ -246,4 +246,7 @@ def main(argv=None, out=None) -> dict:
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised by tests in a subprocess
-    main()
+    try:
+        main()
+    except datasets.DatasetError as exc:  # missing or damaged data: say so, no trace
+        sys.exit(f"python -m symgraph.demo: {exc}")

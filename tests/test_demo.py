@@ -133,3 +133,20 @@ def test_mnist_when_available():
     result, text = run_main(*argv.split())
     assert result["dataset"] == "mnist"
     assert result["test_accuracy"] > 0.9, text
+
+
+def test_missing_mnist_is_a_message_not_a_traceback(tmp_path):
+    env = dict(os.environ, SYMGRAPH_DATA=str(tmp_path / "nothing"))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), env.get("PYTHONPATH")])
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "symgraph.demo", "--dataset", "mnist"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 1
+    assert "MNIST not found" in proc.stderr and "Traceback" not in proc.stderr
