@@ -48,6 +48,9 @@ class Function:
         self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
         self._checker = ArgumentChecker(self.label, inputs, allow_input_downcast)
         program.bind(self)
+        # A program may offer fast_call(args) -> what __call__ returns, with the
+        # updates applied (simultaneously); the C backend does, to stay near 1 us.
+        self._fast = getattr(program, "fast_call", None)
 
     @property
     def label(self) -> str:
@@ -64,6 +67,8 @@ class Function:
     def __call__(self, *args, **kwargs):
         if kwargs:
             args = self._merge_keywords(args, kwargs)
+        if self._fast is not None:
+            return self._fast(args)
         values = self.program.run(args)
         for var, value in zip(self.updated, values[self.n_outputs :]):
             var._value = value

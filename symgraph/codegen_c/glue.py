@@ -1,0 +1,117 @@
+"""The per-function fast call: Python source generated for one signature.
+
+For ``f = sg.function([x], x + 1)`` it reads::
+
+    def fast_call(args):
+        try:
+            (a0,) = args
+        except ValueError:
+            return slow(args)
+        if type(a0) is not ND:
+            return slow(args)
+        try:
+            o0 = empty(a0.shape, dt0)
+        except Exception:
+            return slow(args)
+        rc = call(state, id(a0), id(o0))
+        if rc:
+            return finish(rc, args, [o0])
+        return o0
+
+Everything else (conversions, error messages, threads) is ``slow``, the
+general path of :class:`~symgraph.codegen_c.runtime.CProgram`. The generated
+text holds no user text: only positional names.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from . import prelude
+
+
+def _local(expr: str, names: dict) -> str:
+    return re.sub(r"c\[(\d+)\]", lambda m: names[int(m.group(1))], expr)
+
+
+def make_fast_call(program, function):
+    """Build ``fast_call(args)`` returning what ``Function.__call__`` returns."""
+    compiled = program.compiled
+    seg = compiled.steps[0][1]
+    n_args = len(function.inputs)
+    n_out = function.n_outputs
+    names = {}
+    for j, cell in enumerate(compiled.input_cells):
+        names[cell] = f"a{j}" if j < n_args else f"s{j - n_args}"
+    for j, (cell, _) in enumerate(compiled.const_cells):
+        names[cell] = f"k{j}"
+    env = {
+        "ND": np.ndarray,
+        "empty": np.empty,
+        "call": seg.call,
+        "state": program.state,
+        "slow": None,
+        "finish": None,
+    }
+    lines = ["def fast_call(args):"]
+    args = [f"a{j}" for j in range(n_args)]
+    if args:
+        lines += [
+            "    try:",
+            f"        ({', '.join(args)},) = args",
+            "    except ValueError:",
+            "        return slow(args)",
+            f"    if {' or '.join(f'type({a}) is not ND' for a in args)}:",
+            "        return slow(args)",
+        ]
+    else:
+        lines += ["    if args:", "        return slow(args)"]
+    for j, var in enumerate(program.shared):
+        env[f"shared{j}"] = var
+        lines.append(f"    s{j} = shared{j}._value")
+    for j, (_, data) in enumerate(compiled.const_cells):
+        env[f"k{j}"] = data
+    outs, allocs = [], []
+    for k, (pred, dtype) in enumerate(zip(seg.prediction_text, seg.out_dtypes)):
+        env[f"dt{k}"] = dtype
+        if pred is None:
+            outs.append("None")
+            continue
+        allocs.append(f"        o{k} = empty({_local(pred, names)}, dt{k})")
+        outs.append(f"o{k}")
+    if allocs:  # a shape guessed from a wrong argument may not be valid
+        lines += ["    try:", *allocs, "    except Exception:", "        return slow(args)"]
+    ids = [f"id({names[c]})" for c in seg.in_cells] + [
+        f"id({o})" if o != "None" else "0" for o in outs
+    ]
+    lines.append(f"    rc = call(state, {', '.join(ids)})")
+    lines += ["    if rc:", f"        return finish(rc, args, [{', '.join(outs)}])"]
+    for j in range(len(program.updated)):
+        env[f"updated{j}"] = program.updated[j]
+        lines.append(f"    updated{j}._value = o{n_out + j}")
+    if function.single:
+        lines.append("    return o0")
+    else:
+        lines.append(f"    return [{', '.join(f'o{k}' for k in range(n_out))}]")
+    source = "\n".join(lines) + "\n"
+
+    def deliver(values):
+        for var, value in zip(program.updated, values[n_out:]):
+            var._value = value
+        return values[0] if function.single else list(values[:n_out])
+
+    def slow(args):
+        return deliver(program.run(args))
+
+    def finish(rc, args, outs):
+        if rc == prelude.SG_FRESH:
+            return deliver(program.finish_fresh(seg, outs, program.info))
+        return slow(args)
+
+    env["slow"], env["finish"] = slow, finish
+    exec(compile(source, f"<symgraph fast call of {function.label}>", "exec"), env)
+    fast = env["fast_call"]
+    fast.source = source
+    return fast

@@ -1,0 +1,241 @@
+"""Products: Dot, Matmul and the optimizer's Gemm, through CBLAS where it fits.
+
+float32/float64 products whose operands share the output dtype call
+``cblas_sgemm``/``cblas_dgemm`` (OpenBLAS from scipy-openblas32; a vector is
+a 1-row or 1-column matrix). Each operand is passed as it lies when one of
+its strides is 1 (transposed if need be) and copied to a scratch buffer
+otherwise. Other dtypes (integers, mixed) use plain loops with NumPy's
+wrapping integer arithmetic.
+"""
+
+from __future__ import annotations
+
+from symgraph.ops.composite import Gemm
+from symgraph.ops.linalg import Dot, Matmul
+
+from .loops import SCALAR
+from .lower import c_lower
+from .scalar_table import CTYPES
+
+_BLAS_INT_MAX = 2**31 - 1
+
+
+def _blas_dtype(*variables) -> bool:
+    dtypes = {v.dtype for v in variables}
+    return len(dtypes) == 1 and dtypes <= {"float32", "float64"}
+
+
+def _as_matrix(cv, row_vector: bool):
+    """(rows, cols, stride0, stride1) of a 1-d or 2-d operand as a matrix."""
+    if cv.ndim == 2:
+        return cv.shape(0), cv.shape(1), cv.stride(0), cv.stride(1)
+    if row_vector:
+        return "1", cv.shape(0), "0", cv.stride(0)
+    return cv.shape(0), "1", cv.stride(0), "0"
+
+
+def _operand(ctx, cv, ptr, rows, cols, s0, s1, label) -> tuple[str, str, str]:
+    """Emit the layout choice of one gemm operand; return (data, ld, trans)."""
+    t = CTYPES[cv.dtype]
+    data, ld, trans = f"{label}_p", f"{label}_ld", f"{label}_t"
+    ctx.emit(f"const {t} *{data} = {ptr};")
+    ctx.emit(f"int {ld} = (int)({cols} > 1 ? {cols} : 1);")
+    ctx.emit(f"enum CBLAS_TRANSPOSE {trans} = CblasNoTrans;")
+    row_major = f"({cols} <= 1 || {s1} == 1) && ({rows} <= 1 || {s0} >= {cols})"
+    col_major = f"({rows} <= 1 || {s0} == 1) && ({cols} <= 1 || {s1} >= {rows})"
+    ctx.open(f"if ({row_major})")
+    ctx.emit(f"{ld} = (int)({rows} > 1 && {s0} > {ld} ? {s0} : {ld});")
+    ctx.reopen(f"else if ({col_major})")
+    ctx.emit(f"{trans} = CblasTrans;")
+    ctx.emit(f"{ld} = (int)({rows} > 1 ? ({cols} > 1 && {s1} > {rows} ? {s1} : {rows}) : 1);")
+    ctx.reopen("else")
+    ctx.comment("neither stride is 1: copy to a contiguous scratch buffer")
+    tmp = ctx.temp_buffer(cv.dtype, f"{rows} * {cols}")
+    with ctx.block(f"for (int64_t i0 = 0; i0 < {rows}; i0++)"):
+        with ctx.block(f"for (int64_t i1 = 0; i1 < {cols}; i1++)"):
+            ctx.emit(f"{tmp}[i0 * {cols} + i1] = {ptr}[i0 * {s0} + i1 * {s1}];")
+    ctx.emit(f"{data} = {tmp};")
+    ctx.close()
+    return data, ld, trans
+
+
+def emit_gemm(ctx, dst, a, a_ptr, am, b, b_ptr, bm, m, n, k, alpha, beta, label) -> None:
+    """``dst = alpha * A.B + beta * dst`` for float matrices (one BLAS call)."""
+    fn = "cblas_sgemm" if dst.dtype == "float32" else "cblas_dgemm"
+    ctx.emit(f"if ({m} > {_BLAS_INT_MAX} || {n} > {_BLAS_INT_MAX} || {k} > {_BLAS_INT_MAX})")
+    ctx.emit("    " + ctx.op_error("a matrix dimension exceeds BLAS's 32-bit limit"))
+    ap, lda, ta = _operand(ctx, a, a_ptr, *am, label=f"{label}a")
+    bp, ldb, tb = _operand(ctx, b, b_ptr, *bm, label=f"{label}b")
+    ctx.emit(
+        f"{fn}(CblasRowMajor, {ta}, {tb}, (int){m}, (int){n}, (int){k}, {alpha}, "
+        f"{ap}, {lda}, {bp}, {ldb}, {beta}, {dst.name}, (int)({n} > 1 ? {n} : 1));"
+    )
+
+
+def _inner_check(ctx, ka: str, kb: str) -> None:
+    if ka != kb:
+        ctx.emit(f"if ({ka} != {kb})")
+        ctx.emit(
+            "    "
+            + ctx.op_error(
+                "the inner dimensions do not match: {0} (last axis of input 0) vs "
+                "{1} (first axis of input 1)",
+                ka,
+                kb,
+            )
+        )
+
+
+def _naive(ctx, dst, a, am, b, bm, m, n, k, a_ptr, b_ptr) -> None:
+    """Loops for integer or mixed dtypes (integer arithmetic wraps)."""
+    t = CTYPES[dst.dtype]
+    acc = "double" if dst.dtype in ("float32", "float64") else "uint64_t"
+    with ctx.block(f"for (int64_t i0 = 0; i0 < {m}; i0++)"):
+        with ctx.block(f"for (int64_t i1 = 0; i1 < {n}; i1++)"):
+            ctx.emit(f"{acc} sg_s = 0;")
+            with ctx.block(f"for (int64_t i2 = 0; i2 < {k}; i2++)"):
+                ctx.emit(
+                    f"sg_s += ({acc}){a_ptr}[i0 * {am[2]} + i2 * {am[3]}] * "
+                    f"({acc}){b_ptr}[i2 * {bm[2]} + i1 * {bm[3]}];"
+                )
+            ctx.emit(f"{dst.name}[i0 * ({n}) + i1] = ({t})sg_s;")
+
+
+@c_lower.register(Dot)
+def c_Dot(op, node, ctx) -> None:
+    a_var, b_var = node.inputs
+    (out,) = node.outputs
+    a, b = ctx.var(a_var), ctx.var(b_var)
+    _inner_check(ctx, a.shape(a.ndim - 1), b.shape(0))
+    t = CTYPES[out.dtype]
+    if a.ndim == 1 and b.ndim == 1:
+        acc = "double" if out.dtype in ("float32", "float64") else "uint64_t"
+        s = ctx.tmp("dot")
+        ctx.emit(f"{acc} {s} = 0;")
+        ctx.pragma(f"omp simd reduction(+:{s})")
+        with ctx.block(f"for (int64_t i0 = 0; i0 < {a.shape(0)}; i0++)"):
+            ctx.emit(
+                f"{s} += ({acc}){a.name}[i0 * {a.stride(0)}] * ({acc}){b.name}[i0 * {b.stride(0)}];"
+            )
+        ctx.new_scalar(out, f"({t}){s}")
+        return
+    am = _as_matrix(a, row_vector=True)
+    bm = _as_matrix(b, row_vector=False)
+    m, k, n = am[0], am[1], bm[1]
+    dims = ([m] if a.ndim == 2 else []) + ([n] if b.ndim == 2 else [])
+    dst = ctx.new_array(out, dims)
+    if _blas_dtype(a_var, b_var, out):
+        one, zero = ("1.0f", "0.0f") if out.dtype == "float32" else ("1.0", "0.0")
+        with ctx.block():
+            emit_gemm(ctx, dst, a, a.name, am, b, b.name, bm, m, n, k, one, zero, "sg_m")
+        return
+    _naive(ctx, dst, a, am, b, bm, m, n, k, a.name, b.name)
+
+
+@c_lower.register(Gemm)
+def c_Gemm(op, node, ctx) -> None:
+    from .lower_shape import broadcast_to
+
+    c_var, alpha_var, a_var, b_var, beta_var = node.inputs
+    (out,) = node.outputs
+    a, b = ctx.var(a_var), ctx.var(b_var)
+    _inner_check(ctx, a.shape(1), b.shape(0))
+    m, k, n = a.shape(0), a.shape(1), b.shape(1)
+    dst = ctx.new_array(out, [m, n])
+    t = CTYPES[out.dtype]
+    alpha = f"({t}){ctx.element(alpha_var, SCALAR)}"
+    beta = f"({t}){ctx.element(beta_var, SCALAR)}"
+    c = ctx.var(c_var)
+    # dst = C (broadcast), then dst = alpha A.B + beta dst
+    src, strides = broadcast_to(ctx, c, dst.dims)
+    lead = 2 - c_var.ndim
+    with ctx.block(f"for (int64_t i0 = 0; i0 < {m}; i0++)"):
+        with ctx.block(f"for (int64_t i1 = 0; i1 < {n}; i1++)"):
+            if src.kind == "scalar":
+                value = src.name
+            else:
+                terms = [
+                    f"{i} * {s}"
+                    for i, s in zip(["i0", "i1"][lead:], strides)
+                    if s != "0"
+                ]
+                value = f"{src.name}[{' + '.join(terms) or '0'}]"
+            ctx.emit(f"{dst.name}[i0 * {n} + i1] = ({t}){value};")
+    am = (m, k, a.stride(0), a.stride(1))
+    bm = (k, n, b.stride(0), b.stride(1))
+    if _blas_dtype(a_var, b_var, out):
+        with ctx.block():
+            emit_gemm(ctx, dst, a, a.name, am, b, b.name, bm, m, n, k, alpha, beta, "sg_g")
+        return
+    acc = "double" if out.dtype in ("float32", "float64") else "uint64_t"
+    with ctx.block(f"for (int64_t i0 = 0; i0 < {m}; i0++)"):
+        with ctx.block(f"for (int64_t i1 = 0; i1 < {n}; i1++)"):
+            ctx.emit(f"{acc} sg_s = 0;")
+            with ctx.block(f"for (int64_t i2 = 0; i2 < {k}; i2++)"):
+                ctx.emit(
+                    f"sg_s += ({acc}){a.name}[i0 * {am[2]} + i2 * {am[3]}] * "
+                    f"({acc}){b.name}[i2 * {bm[2]} + i1 * {bm[3]}];"
+                )
+            ctx.emit(
+                f"{dst.name}[i0 * {n} + i1] = ({t})(({acc}){alpha} * sg_s + "
+                f"({acc}){beta} * ({acc}){dst.name}[i0 * {n} + i1]);"
+            )
+
+
+@c_lower.register(Matmul)
+def c_Matmul(op, node, ctx) -> None:
+    a_var, b_var = node.inputs
+    (out,) = node.outputs
+    a, b = ctx.var(a_var), ctx.var(b_var)
+    nd = out.ndim
+    _inner_check(ctx, a.shape(nd - 1), b.shape(nd - 2))
+    dims = []
+    for d in range(nd - 2):
+        sa, sb = a_var.type.shape[d], b_var.type.shape[d]
+        if sa == 1:
+            dims.append(b.shape(d))
+        elif sb == 1:
+            dims.append(a.shape(d))
+        else:
+            if a.shape(d) != b.shape(d):
+                ctx.emit(f"if ({a.shape(d)} != {b.shape(d)})")
+                ctx.emit(
+                    "    "
+                    + ctx.op_error(
+                        "the batch axes do not match: {0} vs {1} on axis {2}",
+                        a.shape(d),
+                        b.shape(d),
+                        str(d),
+                    )
+                )
+            dims.append(a.shape(d))
+    m, k, n = a.shape(nd - 2), a.shape(nd - 1), b.shape(nd - 1)
+    dst = ctx.new_array(out, dims + [m, n])
+    opened = 0
+    for d in range(nd - 2):
+        ctx.open(f"for (int64_t sg_b{d} = 0; sg_b{d} < {dims[d]}; sg_b{d}++)")
+        opened += 1
+
+    def offset(cv, var) -> str:
+        terms = [
+            f"sg_b{d} * {cv.stride(d)}" for d in range(nd - 2) if var.type.shape[d] != 1
+        ]
+        return " + ".join(terms) or "0"
+
+    ctx.emit(f"const {CTYPES[a_var.dtype]} *sg_a = {a.name} + {offset(a, a_var)};")
+    ctx.emit(f"const {CTYPES[b_var.dtype]} *sg_b = {b.name} + {offset(b, b_var)};")
+    out_off = " + ".join(
+        [f"sg_b{d} * {dst.stride(d)}" for d in range(nd - 2)]
+    ) or "0"
+    t = CTYPES[out.dtype]
+    ctx.emit(f"{t} *sg_c = {dst.name} + {out_off};")
+    am = (m, k, a.stride(nd - 2), a.stride(nd - 1))
+    bm = (k, n, b.stride(nd - 2), b.stride(nd - 1))
+    view = type(dst)(out, "sg_c", "array", contiguous=True, dims=[m, n])
+    if _blas_dtype(a_var, b_var, out):
+        one, zero = ("1.0f", "0.0f") if out.dtype == "float32" else ("1.0", "0.0")
+        emit_gemm(ctx, view, a, "sg_a", am, b, "sg_b", bm, m, n, k, one, zero, "sg_m")
+    else:
+        _naive(ctx, view, a, am, b, bm, m, n, k, "sg_a", "sg_b")
+    for _ in range(opened):
+        ctx.close()

@@ -1,0 +1,268 @@
+"""The C backend's run time: calls, layouts, updates, fallbacks, threads, caching."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+import symgraph.tensor as T
+from symgraph.graph import Apply, as_tensor_variable
+from symgraph.op import Op
+from tests.codegen_c.conftest import assert_same, both, needs_cc
+
+pytestmark = needs_cc
+rng = np.random.default_rng(0)
+
+
+# One compiled function per family, shared by the tests below.
+@pytest.fixture(scope="module")
+def elemwise():
+    x, y = T.matrix("x"), T.matrix("y")
+    return both([x, y], T.tanh(x * 2.0 - y) + T.exp(-x * x))
+
+
+@pytest.fixture(scope="module")
+def broadcast():
+    x, r, c = T.matrix("x"), T.row("r"), T.col("c")
+    v = T.vector("v")
+    return both([x, r, c, v], [x + r * c - v, (x * v).sum(axis=0), T.max(x - c, axis=1)])
+
+
+@pytest.fixture(scope="module")
+def reductions():
+    x = T.tensor3("x")
+    outs = [
+        x.sum(), x.sum(axis=(0, 2)), x.prod(axis=1, keepdims=True), x.max(axis=0),
+        x.min(axis=(1, 2)), T.argmax(x, axis=2), T.argmin(x, axis=(0, 1)),
+        (x > 0).all(axis=1), (x > 0.5).any(), T.exp(x).sum(axis=-1),
+    ]
+    return both([x], outs)
+
+
+def test_default_backend_is_c():
+    x = T.vector("x")
+    assert sg.function([x], x + 1).backend == "c"
+
+
+def test_elementwise_matches_python(elemwise):
+    fp, fc = elemwise
+    a, b = rng.normal(size=(5, 7)), rng.normal(size=(5, 7))
+    assert_same(fp(a, b), fc(a, b))
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        lambda a: a,
+        lambda a: a[::-1],
+        lambda a: a[:, ::-2],
+        lambda a: np.asfortranarray(a),
+        lambda a: a.T.copy().T,
+        lambda a: a[1:, 1:],
+        lambda a: a[:0],
+        lambda a: a[::-1, ::-1][:, :0],
+    ],
+    ids=["contiguous", "neg0", "neg1-step2", "fortran", "transposed", "offset", "empty", "empty-neg"],
+)
+def test_views(elemwise, view):
+    fp, fc = elemwise
+    a, b = rng.normal(size=(6, 8)), rng.normal(size=(6, 8))
+    a, b = view(a), view(b)
+    assert_same(fp(a, b), fc(a, b))
+
+
+def test_big_arrays_take_the_parallel_loops(elemwise):
+    fp, fc = elemwise
+    a, b = rng.normal(size=(300, 700)), rng.normal(size=(300, 700))
+    assert_same(fp(a, b), fc(a, b))
+    assert_same(fp(a[::-1], b.T.copy().T), fc(a[::-1], b.T.copy().T))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (1, 5), (0, 4), (300, 400)])
+def test_broadcasting(broadcast, shape):
+    fp, fc = broadcast
+    m, n = shape
+    args = (rng.normal(size=(m, n)), rng.normal(size=(1, n)), rng.normal(size=(m, 1)), rng.normal(size=n))
+    if m == 0:
+        fp, fc = fp, fc
+        out_p, out_c = fp(*args)[:2], fc(*args)[:2]
+        assert_same(out_p, out_c)
+        return
+    assert_same(fp(*args), fc(*args))
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (1, 1, 1), (5, 1, 300), (40, 30, 20)])
+def test_reductions(reductions, shape):
+    fp, fc = reductions
+    a = rng.normal(size=shape)
+    assert_same(fp(a), fc(a), rtol=1e-10)
+    assert_same(fp(a[::-1, :, ::-1]), fc(a[::-1, :, ::-1]), rtol=1e-10)
+
+
+def test_nan_propagates_in_max_and_argmax(reductions):
+    fp, fc = reductions
+    a = rng.normal(size=(2, 3, 4))
+    a[1, 2, 3] = np.nan
+    assert_same(fp(a), fc(a))
+
+
+def test_outputs_are_fresh_arrays():
+    x = T.vector("x")
+    f = sg.function([x], [x, x * 1, x], backend="c")
+    a = np.arange(3.0)
+    out = f(a)
+    assert not any(np.shares_memory(a, o) for o in out)
+    assert not np.shares_memory(out[0], out[2])
+    again = f(a)
+    assert not np.shares_memory(out[1], again[1])
+    out[1][0] = 100.0  # the caller owns it
+    assert f(a)[1][0] == 0.0
+
+
+def test_scalar_and_empty_outputs():
+    x = T.vector("x")
+    f = sg.function([x], [x.sum(), x[:0] + 1, x.shape], backend="c")
+    s, e, shp = f(np.arange(4.0))
+    assert s.shape == () and s == 6.0
+    assert e.shape == (0,)
+    assert shp.tolist() == [4]
+
+
+def test_updates_are_simultaneous():
+    a = sg.shared(np.float64(1.0), name="a")
+    b = sg.shared(np.float64(2.0), name="b")
+    f = sg.function([], [a + b], updates=[(a, b), (b, a)], backend="c")
+    assert f()[0] == 3.0
+    assert (a.get_value(), b.get_value()) == (2.0, 1.0)
+    f()
+    assert (a.get_value(), b.get_value()) == (1.0, 2.0)
+
+
+def test_sgd_step_updates_in_the_fast_path():
+    w = sg.shared(np.ones((3, 2)), name="w")
+    x = T.matrix("x")
+    loss = T.tanh(x @ w).sum()
+    step = sg.function([x], loss, updates=[(w, w - 0.1 * sg.grad(loss, w))], backend="c")
+    ref_w = sg.shared(np.ones((3, 2)), name="w")
+    ref_loss = T.tanh(x @ ref_w).sum()
+    ref = sg.function(
+        [x], ref_loss, updates=[(ref_w, ref_w - 0.1 * sg.grad(ref_loss, ref_w))], backend="python"
+    )
+    data = rng.normal(size=(4, 3))
+    for _ in range(3):
+        assert_same(ref(data), step(data))
+        assert_same(ref_w.get_value(), w.get_value())
+
+
+def test_arguments_by_keyword_lists_and_casts():
+    x, n = T.vector("x"), T.iscalar("n")
+    f = sg.function([x, n], x * n, backend="c")
+    assert f(x=[1.0, 2.0], n=3).tolist() == [3.0, 6.0]
+    assert f(np.arange(3, dtype="int32"), np.int32(2)).tolist() == [0.0, 2.0, 4.0]
+    big_endian = np.arange(3.0).astype(">f8")
+    assert f(big_endian, 2).tolist() == [0.0, 2.0, 4.0]
+    with pytest.raises(TypeError, match="'n'.*test_runtime.py"):
+        f(np.arange(3.0), 2.5)
+
+
+def test_fast_path_skips_the_general_path(monkeypatch):
+    x = T.vector("x")
+    f = sg.function([x], x + 1, backend="c")
+    assert f._fast is not None
+    monkeypatch.setattr(f.program, "run", lambda args: pytest.fail("took the slow path"))
+    assert f(np.zeros(3)).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_scratch_buffers_follow_the_shapes():
+    x = T.matrix("x")
+    y = T.exp(x).sum(axis=0) + T.tanh(x.T).max(axis=1)
+    fp, fc = both([x], [y, (x * 2).T.reshape((-1,)) * 3])
+    for shape in [(3, 4), (3, 4), (50, 60), (2, 2), (1, 3), (50, 60)]:
+        a = rng.normal(size=shape)
+        assert_same(fp(a), fc(a))
+    with pytest.raises(ValueError, match="empty"):  # max of nothing, as NumPy
+        fc(np.zeros((0, 3)))
+
+
+def test_shapes_known_only_at_run_time():
+    n = T.lscalar("n")
+    v = T.vector("v")
+    f = sg.function([n, v], [T.alloc(v, n, v.shape[0]) * 2, T.arange(n) + 1], backend="c")
+    for k in (3, 0, 5):
+        big, ar = f(k, np.arange(2.0))
+        assert big.shape == (k, 2) and ar.tolist() == list(range(1, k + 1))
+        big[...] = 7  # adopted buffers are ordinary writable arrays
+    del f
+    assert big.sum() == 70.0
+
+
+class Halve(Op):
+    """A user op with only perform: runs between native segments."""
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0] / 2
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        return input_shapes
+
+
+def test_ops_without_c_rule_run_between_segments():
+    x = T.vector("x")
+    y = (Halve()(T.exp(x) + 1) * 3).sum() + Halve()(x).max()
+    fp, fc = both([x], [y, Halve()(x)])
+    a = rng.normal(size=7)
+    assert_same(fp(a), fc(a))
+    assert "seg1" in fc.source  # cut into native segments
+    with pytest.raises(TypeError, match="'x'"):
+        fc("nope")
+
+
+def test_threads_share_one_function(elemwise):
+    fp, fc = elemwise
+    a, b = rng.normal(size=(40, 50)), rng.normal(size=(40, 50))
+    want = fp(a, b)
+    errors = []
+
+    def work():
+        for _ in range(300):
+            if not np.allclose(fc(a, b), want):
+                errors.append("wrong result")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_integer_semantics_match_numpy():
+    a, b = T.bvector("a"), T.bvector("b")
+    i, j = T.lvector("i"), T.lvector("j")
+    outs = [a + b, a * b, -a, i // j, i % j, abs(i), (i << 3) >> 1, i.sum()]
+    fp, fc = both([a, b, i, j], outs)
+    va = np.array([100, -128, 127, 5], dtype="int8")
+    vi = np.array([7, -7, -(2**63), 2**63 - 1])
+    vj = np.array([2, 0, -1, -3])
+    with np.errstate(all="ignore"):
+        assert_same(fp(va, va, vi, vj), fc(va, va, vi, vj))
+
+
+def test_second_function_on_an_identical_graph_is_cached():
+    def build():
+        x = T.matrix("x")
+        return sg.function([x], T.tanh(x * 2 + 1).sum(axis=0), backend="c")
+
+    build()
+    start = time.perf_counter()
+    f = build()
+    assert time.perf_counter() - start < 0.02
+    assert f(np.ones((2, 3))).shape == (3,)
