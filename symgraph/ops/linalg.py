@@ -45,6 +45,15 @@ def _inner_mismatch(op, a, b, a_axis, b_axis, got_a, got_b, runtime=False):
     )
 
 
+def _check_ranks(op, inputs, low: int, high: int | None, expected: str) -> None:
+    """Refuse inputs whose ndim is outside ``low..high`` (no upper bound: None)."""
+    for pos, x in enumerate(inputs):
+        if x.ndim < low or (high is not None and x.ndim > high):
+            raise TypeError(
+                f"{op}: input {pos} {x.describe()} is a {x.type.describe()}; {expected}"
+            )
+
+
 def _check_static_inner(op, a, b, a_axis, b_axis):
     sa, sb = a.type.shape[a_axis], b.type.shape[b_axis]
     if sa is not None and sb is not None and sa != sb:
@@ -96,13 +105,14 @@ class Dot(Op):
 
     def make_node(self, a, b) -> Apply:
         a, b = as_tensor_variable(a), as_tensor_variable(b)
-        for pos, x in enumerate((a, b)):
-            if x.ndim not in (1, 2):
-                raise TypeError(
-                    f"{self}: input {pos} {x.describe()} is a {x.type.describe()}; Dot "
-                    "takes 1-d or 2-d inputs (use T.dot, T.matmul or T.tensordot for "
-                    "others)"
-                )
+        _check_ranks(
+            self,
+            (a, b),
+            1,
+            2,
+            "Dot takes 1-d or 2-d inputs (use T.dot, T.matmul or "
+            "T.tensordot for others)",
+        )
         _check_static_inner(self, a, b, -1, 0)
         shape = a.type.shape[:-1] + b.type.shape[1:]
         return Apply(self, [a, b], [TensorType(promote(a.dtype, b.dtype), shape)()])
@@ -155,12 +165,13 @@ class Matmul(Op):
 
     def make_node(self, a, b) -> Apply:
         a, b = as_tensor_variable(a), as_tensor_variable(b)
-        for pos, x in enumerate((a, b)):
-            if x.ndim < 2:
-                raise TypeError(
-                    f"{self}: input {pos} {x.describe()} is a {x.type.describe()}; "
-                    "Matmul takes stacks of matrices (T.matmul accepts vectors)"
-                )
+        _check_ranks(
+            self,
+            (a, b),
+            2,
+            None,
+            "Matmul takes stacks of matrices (T.matmul accepts vectors)",
+        )
         ndim = max(a.ndim, b.ndim)
         a, b = (_pad_left(x, ndim) for x in (a, b))
         _check_static_inner(self, a, b, -1, -2)
@@ -257,12 +268,13 @@ def matmul(a, b):
     3
     """
     a, b = as_tensor_variable(a), as_tensor_variable(b)
-    for pos, x in enumerate((a, b)):
-        if x.ndim == 0:
-            raise ValueError(
-                f"matmul: input {pos} {x.describe()} is a scalar; matmul needs "
-                "at least one dimension (multiply scalars with *)"
-            )
+    _check_ranks(
+        "matmul",
+        (a, b),
+        1,
+        None,
+        "matmul needs at least one dimension (multiply scalars with *)",
+    )
     if a.ndim <= 2 and b.ndim <= 2:
         return _dot(a, b)
     a2 = _expand(a, ["x", 0]) if a.ndim == 1 else a
@@ -397,13 +409,14 @@ def batched_dot(a, b):
     3
     """
     a, b = as_tensor_variable(a), as_tensor_variable(b)
-    for pos, x in enumerate((a, b)):
-        if x.ndim not in (2, 3):
-            raise TypeError(
-                f"batched_dot: input {pos} {x.describe()} is a {x.type.describe()}; "
-                "expected a batch of vectors (2-d) or matrices (3-d); use T.matmul "
-                "for stacks of more dimensions"
-            )
+    _check_ranks(
+        "batched_dot",
+        (a, b),
+        2,
+        3,
+        "expected a batch of vectors (2-d) or "
+        "matrices (3-d); use T.matmul for stacks of more dimensions",
+    )
     a3 = _expand(a, [0, "x", 1]) if a.ndim == 2 else a
     b3 = _expand(b, [0, 1, "x"]) if b.ndim == 2 else b
     out = _matmul(a3, b3)

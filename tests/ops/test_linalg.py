@@ -89,7 +89,7 @@ def test_wrong_ranks_and_scalars():
         Dot()(T.tensor3("a"), T.matrix("b"))
     with pytest.raises(TypeError, match="stacks of matrices"):
         Matmul()(T.vector("a"), T.matrix("b"))
-    with pytest.raises(ValueError, match="scalar"):
+    with pytest.raises(TypeError, match="scalar"):
         T.matmul(T.scalar("s"), T.matrix("b"))
     # dot of a 0-d operand multiplies, as np.dot
     s, m = T.scalar("s"), T.matrix("m")
