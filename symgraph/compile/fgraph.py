@@ -15,10 +15,13 @@ While a rewrite session is open (:meth:`FunctionGraph.open`), the graph keeps
 
 :meth:`replace` only records ``old -> new`` and moves ``old``'s clients to
 ``new``: O(number of clients). A client that still reads ``old`` is *stale*;
-the engine rebuilds it (:meth:`refresh`, a new Apply through ``make_node``)
-when it reaches it in priority order, so a wave of changes rebuilds each
-downstream node once, not once per change. New nodes are hash-consed on the
-way in (an equal node already live is reused), which keeps CSE incremental.
+the engine rebuilds it (:meth:`refresh`, a new Apply) when it reaches it in
+priority order, so a wave of changes rebuilds each downstream node once, not
+once per change. A rebuild goes through ``make_node`` unless the op's output
+types can only depend on its input types and the new inputs have the old
+inputs' types: then the node is cloned (:func:`rebuild`). New nodes are
+hash-consed on the way in (an equal node already live is reused, its merge
+key computed once per node), which keeps CSE incremental.
 
 Example
 -------
@@ -31,9 +34,8 @@ Example
 
 from __future__ import annotations
 
-import heapq
-
 from symgraph.graph import (
+    Apply,
     Constant,
     SharedVariable,
     TensorType,
@@ -45,14 +47,6 @@ from symgraph.graph import (
 
 class MissingInputError(ValueError):
     """The outputs depend on a variable that is neither an input nor shared."""
-
-
-def merge_key(node) -> tuple:
-    """``(op, inputs)`` with constants by value: equal keys compute equal values."""
-    return (
-        node.op,
-        tuple(v.signature() if isinstance(v, Constant) else v for v in node.inputs),
-    )
 
 
 class FunctionGraph:
@@ -141,6 +135,7 @@ class FunctionGraph:
     def open(self, on_node=None) -> None:
         """Start a rewrite session; ``on_node(node)`` hears of nodes to (re)visit."""
         self._live = {}
+        self._keys: dict = {}  # live node -> its merge key
         self._live_clients: dict[Variable, dict] = {}
         self._repl: dict[Variable, Variable] = {}
         self._merge: dict[tuple, object] = {}
@@ -154,7 +149,7 @@ class FunctionGraph:
     def close(self) -> None:
         """End the session: the outputs now reach exactly the rewritten graph."""
         self.outputs = [self.resolve(v) for v in self.outputs]
-        self._live = None
+        self._live = self._keys = None
         self._live_clients = self._repl = self._merge = None
         self._changed()
 
@@ -197,20 +192,25 @@ class FunctionGraph:
 
     def is_stale(self, node) -> bool:
         """True when a live node still reads a replaced variable."""
-        return any(v in self._repl for v in node.inputs)
+        repl = self._repl
+        for v in node.inputs:
+            if v in repl:
+                return True
+        return False
 
     def merge_candidate(self, node):
         """A live node equal to ``node`` (same op, same inputs) that comes first."""
-        if getattr(node.op, "destroy_map", None) or getattr(node.op, "no_merge", False):
+        key = self._keys[node]
+        if key is None:
             return None
-        key = merge_key(node)
         other = self._merge.get(key)
-        if other is None or other not in self._live:
-            self._merge[key] = node
-            return None
         if other is node:
             return None
-        if self._live[other] > self._live[node]:
+        live = self._live
+        if other is None or other not in live:
+            self._merge[key] = node
+            return None
+        if live[other] > live[node]:
             self._merge[key] = node  # keep the earlier one: it stays topological
             return None
         return other
@@ -246,11 +246,12 @@ class FunctionGraph:
         if var.owner is None or var.owner in self._live:
             return var
         # Post-order over the new nodes (iterative: replacement chains can be deep).
+        live, repl = self._live, self._repl
         stack = [(var.owner, False)]
         seen = set()
         while stack:
             node, ready = stack.pop()
-            if node in self._live or any(o in self._repl for o in node.outputs):
+            if node in live or any(o in repl for o in node.outputs):
                 continue
             if ready:
                 self._import_node(node)
@@ -261,38 +262,43 @@ class FunctionGraph:
             stack.append((node, True))
             for inp in node.inputs:
                 inp = self.resolve(inp)
-                if inp.owner is not None and inp.owner not in self._live:
+                if inp.owner is not None and inp.owner not in live:
                     stack.append((inp.owner, False))
         return self.resolve(var)
 
     def _import_node(self, node) -> None:
         if self.is_stale(node):
-            rebuilt = node.op.make_node(*[self.resolve(v) for v in node.inputs])
+            rebuilt = rebuild(node, [self.resolve(v) for v in node.inputs])
             for old, new in zip(node.outputs, rebuilt.outputs):
                 self._repl[old] = new
             node = rebuilt
-        other = self.merge_candidate_new(node)
+        key = merge_key(node)
+        other = self._merge_partner(node, key)
         if other is not None:
             for old, new in zip(node.outputs, other.outputs):
                 self._repl[old] = new
             return
-        self._add_node(node)
+        self._add_node(node, key)
         self._on_node(node)
+
+    def _merge_partner(self, node, key):
+        """A live node equal to the not-yet-live ``node`` (merge ``key``), if any."""
+        if key is None:
+            return None
+        other = self._merge.get(key)
+        return other if other is not None and other in self._live else None
 
     def merge_candidate_new(self, node):
         """A live node equal to the not-yet-live ``node``, if any."""
-        if getattr(node.op, "destroy_map", None) or getattr(node.op, "no_merge", False):
-            return None
-        other = self._merge.get(merge_key(node))
-        return other if other is not None and other in self._live else None
+        return self._merge_partner(node, merge_key(node))
 
     def refresh(self, node):
         """A stale node rebuilt on the current variables (a new Apply), live."""
-        inputs = [self.resolve(v) for v in node.inputs]
-        new = node.op.make_node(*inputs)
-        other = self.merge_candidate_new(new)
+        new = rebuild(node, [self.resolve(v) for v in node.inputs])
+        key = merge_key(new)
+        other = self._merge_partner(new, key)
         if other is None:
-            self._add_node(new)
+            self._add_node(new, key)
         else:
             new = other
         for old, rep in zip(node.outputs, new.outputs):
@@ -310,24 +316,29 @@ class FunctionGraph:
             clients = self._live_clients[var] = {}
         return clients
 
-    def _add_node(self, node) -> None:
+    def _add_node(self, node, key=False) -> None:
+        live = self._live
         major = 0
         for pos, var in enumerate(node.inputs):
             var = self.resolve(var)
             self._clients_of(var)[(node, pos)] = None
             owner = var.owner
-            if owner is not None and owner in self._live:
-                major = max(major, self._live[owner][0] + 1)
+            if owner is not None and owner in live:
+                major = max(major, live[owner][0] + 1)
         self._seq += 1
-        self._live[node] = (major, self._seq)
-        key = merge_key(node)
-        existing = self._merge.get(key)
-        if existing is None or existing not in self._live:
-            self._merge[key] = node
+        live[node] = (major, self._seq)
+        if key is False:
+            key = merge_key(node)
+        self._keys[node] = key
+        if key is not None:
+            existing = self._merge.get(key)
+            if existing is None or existing not in live:
+                self._merge[key] = node
 
     def _remove_node(self, node) -> None:
         if self._live.pop(node, None) is None:
             return
+        self._keys.pop(node, None)
         for pos, var in enumerate(node.inputs):
             var = self.resolve(var)
             clients = self._live_clients.get(var)
@@ -337,30 +348,99 @@ class FunctionGraph:
 
     def _prune_if_unused(self, var: Variable) -> None:
         """Remove the nodes nothing reads any more (iteratively, upward)."""
+        live, live_clients = self._live, self._live_clients
         stack = [var]
         while stack:
             v = stack.pop()
-            if self._live_clients.get(v):
+            if live_clients.get(v):
                 continue
-            self._live_clients.pop(v, None)
+            live_clients.pop(v, None)
             owner = v.owner
-            if owner is None or owner not in self._live:
+            if owner is None or owner not in live:
                 continue
-            if any(self._live_clients.get(o) for o in owner.outputs):
+            if any(live_clients.get(o) for o in owner.outputs):
                 continue
-            del self._live[owner]
+            del live[owner]
+            self._keys.pop(owner, None)
             for pos, inp in enumerate(owner.inputs):
                 inp = self.resolve(inp)
-                clients = self._live_clients.get(inp)
+                clients = live_clients.get(inp)
                 if clients is not None:
                     clients.pop((owner, pos), None)
-                    if inp.owner is not None and inp.owner in self._live:
+                    if inp.owner is not None and inp.owner in live:
                         self._on_node(inp.owner)  # fewer clients: may fuse now
                     stack.append(inp)
 
 
+def merge_key(node):
+    """``(op, inputs)`` with constants by value: equal keys compute equal values.
+
+    None for ops that must not merge (``destroy_map``, ``no_merge``).
+    """
+    op = node.op
+    if getattr(op, "destroy_map", None) or getattr(op, "no_merge", False):
+        return None
+    return (
+        op,
+        tuple(v.signature() if isinstance(v, Constant) else v for v in node.inputs),
+    )
+
+
+_TYPE_ONLY: set = set()
+
+
+def type_only_make_nodes() -> set:
+    """The ``make_node`` functions whose output types depend on the input types
+    alone (not on values, owners or weak constants) and which keep inputs of
+    the right types as they are."""
+    if not _TYPE_ONLY:
+        from symgraph.ops.composite import FusedReduce, Gemm
+        from symgraph.ops.elemwise import DimShuffle, Elemwise
+        from symgraph.ops.linalg import Dot
+        from symgraph.ops.nnet import Softmax
+        from symgraph.ops.reduce import Reduce
+        from symgraph.ops.shape import Shape, Shape_i
+
+        for cls in (Elemwise, DimShuffle, Reduce, Dot, Softmax, Shape, Shape_i, Gemm, FusedReduce):
+            _TYPE_ONLY.add(cls.make_node)
+    return _TYPE_ONLY
+
+
+def rebuild(node, inputs) -> Apply:
+    """``node``'s op applied to ``inputs``: a new Apply.
+
+    Cloned (no ``make_node``, no static-shape work) when the op's output types
+    depend only on its input types and every changed input keeps its type and
+    is not a constant (constants carry values that ``make_node`` may look at);
+    through ``make_node`` otherwise. A clone's outputs keep the old outputs'
+    types and source lines.
+    """
+    op = node.op
+    if type(op).make_node in (_TYPE_ONLY or type_only_make_nodes()):
+        for old, new in zip(node.inputs, inputs):
+            if old is new:
+                if isinstance(old, Constant) and old.weak:
+                    break  # make_node would give it a dtype
+            elif old.type != new.type or isinstance(old, Constant) or isinstance(new, Constant):
+                break
+        else:
+            return Apply(op, inputs, [_fresh_output(o) for o in node.outputs])
+    return op.make_node(*inputs)
+
+
+def _fresh_output(old: Variable) -> Variable:
+    """A new, ownerless variable of ``old``'s type and source line (no name)."""
+    var = Variable.__new__(Variable)
+    var.type = old.type
+    var.owner = var.index = var.name = var._tag = None
+    var.trace = old.trace
+    return var
+
+
 def check_replacement_type(old: Variable, new: Variable, reason: str = "") -> None:
     """``new`` may stand for ``old``: same dtype and ndim, no broadcast lost."""
+    if isinstance(new, Variable) and new.type is old.type and type(old.type) is TensorType:
+        return
     why = f" (rewrite {reason})" if reason else ""
     if not isinstance(new, Variable) or not isinstance(new.type, TensorType):
         raise TypeError(f"replacement for {old} must be a tensor Variable{why}, got {new!r}")
@@ -461,10 +541,3 @@ def _as_size(dim) -> Variable:
             return cast(dim, "int64")
         return dim
     return _int_constant(int(dim))
-
-
-def heap_push(heap, queued: set, fgraph: FunctionGraph, node) -> None:
-    """Queue a live node once, ordered by its topological priority."""
-    if node not in queued and fgraph.is_live(node):
-        queued.add(node)
-        heapq.heappush(heap, (fgraph.priority(node), id(node), node))

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symgraph.compile.fgraph import check_replacement_type, heap_push
+from symgraph.compile.fgraph import check_replacement_type
 from symgraph.graph import Constant, Variable
 from symgraph.ops.elemwise import Elemwise
 from symgraph.ops.scalar import ScalarOp
@@ -229,16 +229,23 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str) 
     """One phase to its fixpoint; returns the number of node visits."""
     heap: list = []
     queued: set = set()
-    fgraph._on_node = lambda node: heap_push(heap, queued, fgraph, node)
+    live = fgraph._live  # node -> topological priority (unique)
+
+    def push(node) -> None:
+        if node not in queued and node in live:
+            queued.add(node)
+            heapq.heappush(heap, (live[node], node))
+
+    fgraph._on_node = push
     for node in list(fgraph.nodes):
-        heap_push(heap, queued, fgraph, node)
-    by_kind: dict = {}
+        push(node)
+    dispatch = Dispatch(rewrites, stats)
     guard = 50 * max(len(queued), 1) + 1000
     visits = 0
     while heap:
-        node = heapq.heappop(heap)[2]
+        node = heapq.heappop(heap)[1]
         queued.discard(node)
-        if not fgraph.is_live(node):
+        if node not in live:
             continue
         if fgraph.is_stale(node):
             node = fgraph.refresh(node)
@@ -252,19 +259,41 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str) 
                     stacklevel=4,
                 )
             continue  # keep draining: stale nodes must still be rebuilt
-        entry = by_kind.get(id(node.op))  # by identity: hashing props is slow
-        if entry is None or entry[0] is not node.op:
-            entry = by_kind[id(node.op)] = (node.op, [rw for rw in rewrites if rw.matches(node)])
-        candidates = entry[1]
-        for rw in candidates:
-            if apply_rewrite(fgraph, node, rw, stats):
+        for rw, counter in dispatch.candidates(node):
+            if apply_rewrite(fgraph, node, rw, counter):
                 break
     fgraph._on_node = lambda node: None
     return visits
 
 
-def apply_rewrite(fgraph, node, rw: Rewrite, stats: RewriteStats) -> bool:
-    counter = stats.counter(rw)
+class Dispatch:
+    """The rewrites (with their counters) that track a node's op, by op class.
+
+    Keyed by the op's class and, for an Elemwise, its scalar op's class, so a
+    node is offered only to the rewrites that can apply, found with one lookup.
+    Rewrites that track op instances rather than classes are matched per op.
+    """
+
+    def __init__(self, rewrites: list[Rewrite], stats: RewriteStats) -> None:
+        self.rewrites = [(rw, stats.counter(rw)) for rw in rewrites]
+        self.by_class = all(
+            isinstance(cls, type) for rw in rewrites for cls in (rw.tracks or ())
+        )
+        self.table: dict = {}
+
+    def candidates(self, node) -> list:
+        op = node.op
+        if self.by_class:
+            key = (type(op), type(op.scalar_op)) if isinstance(op, Elemwise) else type(op)
+        else:
+            key = op
+        found = self.table.get(key)
+        if found is None:
+            found = self.table[key] = [(rw, c) for rw, c in self.rewrites if rw.matches(node)]
+        return found
+
+
+def apply_rewrite(fgraph, node, rw: Rewrite, counter: RewriteCounter) -> bool:
     counter.calls += 1
     t0 = time.perf_counter()
     try:
