@@ -298,6 +298,9 @@ class Variable:
     """
 
     __slots__ = ("type", "owner", "index", "name", "trace", "_tag", "__weakref__")
+    # ndarray + Variable must reach Variable.__radd__ (not build an object
+    # array element by element): tell NumPy to hand over.
+    __array_ufunc__ = None
 
     def __init__(self, type, owner=None, index=None, name=None) -> None:
         if name is not None and not isinstance(name, str):

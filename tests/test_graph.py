@@ -154,3 +154,13 @@ def test_config_validates_values():
         assert T.matrix().dtype == "float32" and (T.fvector() * 1.5).dtype == "float32"
     finally:
         sg.config.floatX = old
+
+
+def test_numpy_arrays_on_the_left_hand_over_to_variables():
+    x = T.vector("x")
+    y = np.ones(2) + x
+    z = np.ones((3, 2)) @ x
+    assert y.ndim == 1 and z.ndim == 1
+    f = sg.function([x], [y, z], backend="python")
+    np.testing.assert_allclose(f([1.0, 2.0])[0], [2.0, 3.0])
+    np.testing.assert_allclose(f([1.0, 2.0])[1], [3.0, 3.0, 3.0])
