@@ -77,7 +77,7 @@ class CVar:
     elementwise value computed inside the consumer's loop).
     """
 
-    __slots__ = ("var", "name", "kind", "contiguous", "literal", "root", "dims")
+    __slots__ = ("var", "name", "kind", "contiguous", "literal", "root", "dims", "strides")
 
     def __init__(
         self, var, name, kind, contiguous=False, literal=False, root=None, dims=None
@@ -93,6 +93,8 @@ class CVar:
         self.root = root if root is not None else var
         #: C expressions of the sizes (literals where static)
         self.dims = dims if dims is not None else []
+        #: literal element strides, where known when generating (constants)
+        self.strides = None
 
     @property
     def dtype(self) -> str:
@@ -117,6 +119,8 @@ class CVar:
         """Element stride of axis ``d`` (``"1"`` where statically known)."""
         if self.kind == "scalar":
             return "0"
+        if self.strides is not None:
+            return self.strides[d]
         if self.contiguous and d == self.ndim - 1:
             return "1"
         return f"{self.name}_stride{d}"
@@ -136,9 +140,13 @@ def product(terms) -> str:
 
 # Rule modules register themselves on import.
 from . import (  # noqa: E402, F401
+    lower_advanced,
+    lower_batched,
     lower_elemwise,
     lower_index,
+    lower_join,
     lower_linalg,
+    lower_nnet,
     lower_reduce,
     lower_shape,
 )

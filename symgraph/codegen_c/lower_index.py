@@ -10,12 +10,12 @@ C-contiguous input and a copy otherwise.
 from __future__ import annotations
 
 from symgraph.graph import Constant
-from symgraph.ops.shape import ARange, Eye, Reshape
-from symgraph.ops.subtensor import SCALAR, IncSubtensor, Slice, SliceLength, Subtensor
+from symgraph.ops.subtensor import SCALAR, Slice
 
 from .loops import SCALAR as AT_SCALAR
 from .loops import contiguous_test, emit_loops
-from .lower import CVar, c_lower, product
+from .lower import CVar, product
+from .registry import rule
 from .scalar_table import CTYPES
 
 
@@ -78,7 +78,7 @@ def index_view(ctx, x, idx_list, index_vars, label: str):
     return " + ".join(offset) or "0", dims, strides
 
 
-@c_lower.register(Subtensor)
+@rule("Subtensor")
 def c_Subtensor(op, node, ctx) -> None:
     x_var, *index = node.inputs
     x = ctx.var(x_var)
@@ -87,7 +87,7 @@ def c_Subtensor(op, node, ctx) -> None:
     ctx.new_view(out, x, f"{ctx.pointer(x)} + {offset}", dims, strides)
 
 
-@c_lower.register(IncSubtensor)
+@rule("IncSubtensor")
 def c_IncSubtensor(op, node, ctx) -> None:
     from .lower_elemwise import copy_into
 
@@ -138,7 +138,7 @@ def c_IncSubtensor(op, node, ctx) -> None:
     emit_loops(ctx, dims, static, body, None, parallel=False)
 
 
-@c_lower.register(SliceLength)
+@rule("SliceLength")
 def c_SliceLength(op, node, ctx) -> None:
     n_var, *parts = node.inputs
     inputs = iter(parts)
@@ -156,7 +156,7 @@ def c_SliceLength(op, node, ctx) -> None:
     ctx.new_scalar(node.outputs[0], f"{label}_len")
 
 
-@c_lower.register(Reshape)
+@rule("Reshape")
 def c_Reshape(op, node, ctx) -> None:
     from .lower_elemwise import copy_into
 
@@ -222,7 +222,7 @@ def c_Reshape(op, node, ctx) -> None:
     ctx.new_view(out, x, f"{label}_p", dims, strides)
 
 
-@c_lower.register(ARange)
+@rule("ARange")
 def c_ARange(op, node, ctx) -> None:
     start, stop, step = (ctx.element(v, AT_SCALAR) for v in node.inputs)
     (out,) = node.outputs
@@ -243,7 +243,7 @@ def c_ARange(op, node, ctx) -> None:
         ctx.emit(f"{dst.name}[i0] = ({t})({label}_a + ({t})i0 * {label}_d);")
 
 
-@c_lower.register(Eye)
+@rule("Eye")
 def c_Eye(op, node, ctx) -> None:
     n, m, k = (ctx.element(v, AT_SCALAR) for v in node.inputs)
     (out,) = node.outputs

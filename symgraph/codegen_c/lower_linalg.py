@@ -10,11 +10,8 @@ wrapping integer arithmetic.
 
 from __future__ import annotations
 
-from symgraph.ops.composite import Gemm
-from symgraph.ops.linalg import Dot, Matmul
-
 from .loops import SCALAR
-from .lower import c_lower
+from .registry import rule
 from .scalar_table import CTYPES
 
 _BLAS_INT_MAX = 2**31 - 1
@@ -101,7 +98,7 @@ def _naive(ctx, dst, a, am, b, bm, m, n, k, a_ptr, b_ptr) -> None:
             ctx.emit(f"{dst.name}[i0 * ({n}) + i1] = ({t})sg_s;")
 
 
-@c_lower.register(Dot)
+@rule("Dot")
 def c_Dot(op, node, ctx) -> None:
     a_var, b_var = node.inputs
     (out,) = node.outputs
@@ -132,7 +129,7 @@ def c_Dot(op, node, ctx) -> None:
     _naive(ctx, dst, a, am, b, bm, m, n, k, a.name, b.name)
 
 
-@c_lower.register(Gemm)
+@rule("Gemm")
 def c_Gemm(op, node, ctx) -> None:
     from .lower_shape import broadcast_to
 
@@ -182,7 +179,7 @@ def c_Gemm(op, node, ctx) -> None:
             )
 
 
-@c_lower.register(Matmul)
+@rule("Matmul")
 def c_Matmul(op, node, ctx) -> None:
     a_var, b_var = node.inputs
     (out,) = node.outputs

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from symgraph.graph import TensorType
-from symgraph.ops import reduce as R
-from symgraph.ops.composite import FusedReduce
 from symgraph.ops.elemwise import broadcast_static_shapes
 
 from .loops import PARALLEL_MIN, Index, loop_cost
-from .lower import INLINE_CONSUMERS, c_lower
+from .lower import INLINE_CONSUMERS
+from .registry import classes, rule
 from .render import c_literal
 from .scalar_table import CTYPES, kind
 
@@ -192,8 +191,9 @@ def _extreme(dtype: str, sign: str) -> str:
 def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
     """The Reduction of a reduce op (also used by FusedReduce)."""
     k = kind(out_dtype)
-    if isinstance(op, (R.Sum, R.Prod)):
-        sym = "+" if isinstance(op, R.Sum) else "*"
+    name = type(op).__name__
+    if name in ("Sum", "Prod"):
+        sym = "+" if name == "Sum" else "*"
         if k == "f":
             acc = "double"  # float32 accumulates in double
         elif k == "b":
@@ -202,22 +202,22 @@ def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
             acc = "uint64_t"  # wraps like NumPy, never undefined
         start = "0" if sym == "+" else "1"
         return Reduction([(acc, start, f"{{a}} {sym}= sg_v;", sym)])
-    if isinstance(op, (R.Max, R.Min)) and out_dtype == "bool":
-        if isinstance(op, R.Max):
+    if name in ("Max", "Min") and out_dtype == "bool":
+        if name == "Max":
             return Reduction([("bool", "false", "{a} = {a} || sg_v;", "||")], needs_elements=True)
         return Reduction([("bool", "true", "{a} = {a} && sg_v;", "&&")], needs_elements=True)
-    if isinstance(op, (R.Max, R.Min)):
+    if name in ("Max", "Min"):
         t = CTYPES[out_dtype]
-        cmp = ">" if isinstance(op, R.Max) else "<"
+        cmp = ">" if name == "Max" else "<"
         start = _extreme(out_dtype, "-" if cmp == ">" else "+")
         accs = [(t, start, f"{{a}} = sg_v {cmp} {{a}} ? sg_v : {{a}};", "max" if cmp == ">" else "min")]
         if k == "f":  # NaN propagates: tracked apart so the loop vectorises
             accs.append(("bool", "false", "{a} = {a} || sg_v != sg_v;", "||"))
             return Reduction(accs, "{1} ? NAN : {0}", needs_elements=True)
         return Reduction(accs, needs_elements=True)
-    if isinstance(op, (R.Argmax, R.Argmin)):
+    if name in ("Argmax", "Argmin"):
         t = CTYPES[in_dtype]
-        cmp = ">" if isinstance(op, R.Argmax) else "<"
+        cmp = ">" if name == "Argmax" else "<"
         start = _extreme(in_dtype, "-" if cmp == ">" else "+")
         if kind(in_dtype) == "f":
             # the first NaN wins, as in NumPy
@@ -229,31 +229,31 @@ def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
         red = Reduction(accs, "{0}_at", counted=True, needs_elements=True, value_type=t)
         red.extra["at"] = True
         return red
-    if isinstance(op, (R.All, R.Any)):
-        if isinstance(op, R.All):
+    if name in ("All", "Any"):
+        if name == "All":
             return Reduction([("bool", "true", "{a} = {a} && sg_v;", "&&")], value_type="bool")
         return Reduction([("bool", "false", "{a} = {a} || sg_v;", "||")], value_type="bool")
     raise NotImplementedError(f"no C lowering for {op}")
 
 
-REDUCE_OPS = (R.Sum, R.Prod, R.Max, R.Min, R.Argmax, R.Argmin, R.All, R.Any)
+REDUCE_OPS = ("Sum", "Prod", "Max", "Min", "Argmax", "Argmin", "All", "Any")
 
 
 def _accepts(consumer, position, var) -> bool:
     return True
 
 
-for _cls in REDUCE_OPS:
+@rule(*REDUCE_OPS)
+def c_Reduce(op, node, ctx) -> None:
+    red = reduction_for(op, node.inputs[0].dtype, node.outputs[0].dtype)
+    emit_reduction(ctx, node, red)
 
-    @c_lower.register(_cls)
-    def c_Reduce(op, node, ctx) -> None:
-        red = reduction_for(op, node.inputs[0].dtype, node.outputs[0].dtype)
-        emit_reduction(ctx, node, red)
 
+for _cls in classes(*REDUCE_OPS):
     INLINE_CONSUMERS[_cls] = _accepts
 
 
-@c_lower.register(FusedReduce)
+@rule("FusedReduce")
 def c_FusedReduce(op, node, ctx) -> None:
     """``reduce(elemwise(inputs))``: the elementwise value computed in the loop."""
     from .lower_elemwise import broadcast_dims
@@ -275,4 +275,5 @@ def _fused_accepts(consumer, position, var) -> bool:
     return all(s != 1 or o == 1 for s, o in zip(var.type.shape, shape))
 
 
-INLINE_CONSUMERS[FusedReduce] = _fused_accepts
+for _cls in classes("FusedReduce"):
+    INLINE_CONSUMERS[_cls] = _fused_accepts

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from symgraph.ops.elemwise import DimShuffle
-from symgraph.ops.shape import Alloc, Shape, Shape_i
 
 from . import prelude
 from .loops import SCALAR, emit_loops
 from .lower import VIEW_OPS, c_lower
+from .registry import classes, rule
 
 
 def alias(ctx, out, src) -> None:
@@ -25,8 +25,10 @@ def alias(ctx, out, src) -> None:
 def c_DimShuffle(op, node, ctx) -> None:
     x = ctx.var(node.inputs[0])
     (out,) = node.outputs
-    if out.ndim == 0 and x.kind == "scalar":
-        alias(ctx, out, x)
+    if x.kind == "scalar":  # a scalar with size-1 axes added: still one value
+        from .lower import CVar
+
+        ctx.cvars[out] = CVar(out, x.name, "scalar", literal=x.literal, dims=["1"] * out.ndim)
         return
     dims, strides = [], []
     for axis in op.new_order:
@@ -42,13 +44,13 @@ def c_DimShuffle(op, node, ctx) -> None:
 VIEW_OPS.add(DimShuffle)
 
 
-@c_lower.register(Shape)
+@rule("Shape")
 def c_Shape(op, node, ctx) -> None:
     x = ctx.var(node.inputs[0])
     ctx.new_local_array(node.outputs[0], [x.shape(d) for d in range(x.ndim)])
 
 
-@c_lower.register(Shape_i)
+@rule("Shape_i")
 def c_Shape_i(op, node, ctx) -> None:
     x = ctx.var(node.inputs[0])
     ctx.new_scalar(node.outputs[0], x.shape(op.i))
@@ -84,7 +86,7 @@ def broadcast_to(ctx, value, dims: list[str]):
     return value, strides
 
 
-@c_lower.register(Alloc)
+@rule("Alloc")
 def c_Alloc(op, node, ctx) -> None:
     value_var, *dim_vars = node.inputs
     (out,) = node.outputs
@@ -119,21 +121,12 @@ def c_Alloc(op, node, ctx) -> None:
     emit_loops(ctx, dst.dims, out.type.shape, body, flat)
 
 
-def _gradient_identity_ops():
-    try:
-        from symgraph.ops import gradient_ops
-    except ImportError:
-        return ()
-    base = getattr(gradient_ops, "_GradientIdentity", None)
-    return (base,) if base is not None else ()
+@rule("ZeroGrad", "DisconnectedGrad", "GradClip", "GradScale", "_GradientIdentity")
+def c_GradientIdentity(op, node, ctx) -> None:
+    """The gradient-only ops: the identity of input 0 going forward."""
+    alias(ctx, node.outputs[0], ctx.var(node.inputs[0]))
 
 
-for _cls in _gradient_identity_ops():
-
-    @c_lower.register(_cls)
-    def c_GradientIdentity(op, node, ctx) -> None:
-        alias(ctx, node.outputs[0], ctx.var(node.inputs[0]))
-
-    VIEW_OPS.add(_cls)
+VIEW_OPS.update(classes("ZeroGrad", "DisconnectedGrad", "GradClip", "GradScale", "_GradientIdentity"))
 
 __all__ = ["alias", "broadcast_to", "prelude"]

@@ -321,23 +321,26 @@ class SegmentRenderer:
         for d in reversed(range(var.ndim)):
             self.declare("int64_t", f"{name}_stride{d}", stride)
             stride = f"{stride} * {cv.dims[d]}" if stride != "1" else cv.dims[d]
-        shape_arg = f"(const int64_t[]){{{', '.join(cv.dims)}}}" if var.ndim else "NULL"
-        item = np.dtype(var.dtype).itemsize
-        where = self._output_position(var)
-        if where is not None:
-            self.materialized[where] = True
-            call = (
-                f"sg_output(st, &args[{len(self.inputs) + where}], "
-                f"{self.unit.out_base[self.index] + where}, {self.node_id}, "
-                f"{var.ndim}, {shape_arg}, {item})"
-            )
-        else:
-            slot = self.slots.take(var)
-            call = f"sg_scratch(st, {slot}, {self.node_id}, {var.ndim}, {shape_arg}, {item})"
-        self.emit(f"{cv.ctype} *restrict {name} = ({cv.ctype} *){call};")
+        self.emit(f"{cv.ctype} *restrict {name} = {self.acquire(var, cv.dims)};")
         self.emit(f"if (!{name})")
         self.emit("    return SG_ERROR;")
         return cv
+
+    def acquire(self, var, dims) -> str:
+        """The C call that gives ``var`` its buffer (an output, else a slot)."""
+        shape_arg = f"(const int64_t[]){{{', '.join(dims)}}}" if var.ndim else "NULL"
+        item = np.dtype(var.dtype).itemsize
+        t = CTYPES[var.dtype]
+        where = self._output_position(var)
+        if where is not None:
+            self.materialized[where] = True
+            return (
+                f"({t} *)sg_output(st, &args[{len(self.inputs) + where}], "
+                f"{self.unit.out_base[self.index] + where}, {self.node_id}, "
+                f"{var.ndim}, {shape_arg}, {item})"
+            )
+        slot = self.slots.take(var)
+        return f"({t} *)sg_scratch(st, {slot}, {self.node_id}, {var.ndim}, {shape_arg}, {item})"
 
     def new_local_array(self, var, values: list[str]) -> CVar:
         """A small 1-d array of computed values (e.g. a shape) in a C local."""

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symgraph.ops import scalar_math as S
 
 CTYPES = {
     "bool": "bool",
@@ -196,9 +195,11 @@ _NO_CAST = {"Switch", "Cast"}
 
 
 def _build_table() -> dict:
+    from .registry import find_op
+
     table = {}
     for name, entry in _RULES.items():
-        cls = getattr(S, name, None)
+        cls = find_op(name)
         if isinstance(cls, type):
             table[cls] = entry
     return table

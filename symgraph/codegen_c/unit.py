@@ -105,6 +105,7 @@ class UnitRenderer:
         size = max(data.size, 1)
         self.globals.append(f"static const {CTYPES[var.dtype]} {name}[{size}] = {{{values}}};")
         cv = CVar(var, name, "array", contiguous=True, dims=[str(s) for s in data.shape])
+        cv.strides = [str(s // data.itemsize) for s in np.empty(data.shape, data.dtype).strides]
         return cv
 
     # ------------------------------------------------------- elementwise hooks

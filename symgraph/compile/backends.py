@@ -22,16 +22,21 @@ def register_backend(name: str, factory, available=lambda: True) -> None:
 
 
 def _load_builtin_backends() -> None:
+    import importlib
+
     import symgraph.compile.python_backend  # noqa: F401
 
-    try:
-        import symgraph.codegen_c.backend  # noqa: F401
-    except ImportError:
-        pass
-    try:
-        import symgraph.codegen_cuda.backend  # noqa: F401
-    except ImportError:
-        pass
+    # A backend whose own module or third-party package is missing is simply
+    # not available; any other import error is a bug and must show.
+    for module, packages in (
+        ("symgraph.codegen_c.backend", ("cffi",)),
+        ("symgraph.codegen_cuda.backend", ("pycuda",)),
+    ):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            if exc.name != module and (exc.name or "").split(".")[0] not in packages:
+                raise
 
 
 _warned_no_c = False

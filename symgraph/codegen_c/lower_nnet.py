@@ -1,0 +1,241 @@
+"""Neural-network ops: softmax, log-softmax, label pick/scatter, fused cross-entropy.
+
+Softmax-like ops run one group at a time (a row for ``axis=-1``): the kept
+axes outside (in parallel when large), and three vectorised passes over the
+group: the maximum (NaN-propagating), the sum of ``exp(x - max)`` (in double
+for float32), and the result. Labels are checked against the class axis.
+"""
+
+from __future__ import annotations
+
+from .loops import PARALLEL_MIN, Index
+from .registry import rule
+from .scalar_table import CTYPES
+
+
+def _math(dtype: str, name: str) -> str:
+    return name + ("f" if dtype == "float32" else "")
+
+
+def _group_loops(ctx, x, group, kept, inner) -> None:
+    """Loops over the ``kept`` axes of ``x`` (outer) around ``inner()``."""
+    iterated = [d for d in kept if x.static_shape[d] != 1]
+    size = " * ".join(x.shape(d) for d in range(x.ndim)) or "1"
+
+    def nest(par: bool) -> None:
+        for k, d in enumerate(iterated):
+            if par and k == 0:
+                ctx.pragma("omp parallel for schedule(static)")
+            ctx.open(f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)")
+        inner()
+        for _ in iterated:
+            ctx.close()
+
+    if ctx.unit.openmp and iterated:
+        ctx.open(f"if ({size} >= {PARALLEL_MIN // 16} && {x.shape(iterated[0])} > 1)")
+        nest(True)
+        ctx.reopen("else")
+        nest(False)
+        ctx.close()
+    else:
+        nest(False)
+
+
+def _over(ctx, x, group, clause: str, body) -> None:
+    """One pass over the group axes (vectorised, with ``clause``)."""
+    axes = [d for d in group if x.static_shape[d] != 1]
+    for k, d in enumerate(axes):
+        if k == len(axes) - 1:
+            ctx.pragma(f"omp simd{clause}")
+        ctx.open(f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)")
+    body()
+    for _ in axes:
+        ctx.close()
+
+
+def _max_and_sum(ctx, x, x_var, group, t, index) -> tuple[str, str]:
+    """Emit the max and sum(exp(x - max)) passes; return their C names."""
+    f = _math(t if t == "float32" else "float64", "")
+    ct = CTYPES[t]
+    acc = "double"
+    ctx.emit(f"{ct} sg_m = -INFINITY;")
+    ctx.emit("bool sg_nan = false;")
+
+    def find_max() -> None:
+        ctx.emit(f"const {ct} sg_v = ({ct}){ctx.element(x_var, index)};")
+        ctx.emit("sg_m = sg_v > sg_m ? sg_v : sg_m;")
+        ctx.emit("sg_nan = sg_nan || sg_v != sg_v;")
+
+    _over(ctx, x, group, " reduction(max:sg_m) reduction(||:sg_nan)", find_max)
+    ctx.emit("if (sg_nan)")
+    ctx.emit("    sg_m = NAN;")
+    ctx.emit(f"{acc} sg_s = 0;")
+
+    def add_exp() -> None:
+        v = ctx.element(x_var, index)
+        ctx.emit(f"sg_s += exp{f}(({ct}){v} - sg_m);")
+
+    _over(ctx, x, group, " reduction(+:sg_s)", add_exp)
+    return "sg_m", "sg_s"
+
+
+def _softmax(op, node, ctx, log: bool) -> None:
+    (x_var,) = node.inputs
+    (out,) = node.outputs
+    x = ctx.var(x_var)
+    nd = x_var.ndim
+    group = list(range(nd)) if op.axis is None else [op.axis % nd]
+    kept = [d for d in range(nd) if d not in group]
+    dst = ctx.new_array(out, list(x.dims))
+    t, ct = out.dtype, CTYPES[out.dtype]
+    f = "f" if t == "float32" else ""
+    index = Index(dims=[f"i{d}" for d in range(nd)])
+
+    def inner() -> None:
+        m, s = _max_and_sum(ctx, x, x_var, group, t, index)
+        if log:
+            ctx.emit(f"const {ct} sg_ls = ({ct})log{f}(({ct}){s});")
+        else:
+            ctx.emit(f"const {ct} sg_r = ({ct})(1.0 / {s});")
+
+        def write() -> None:
+            v = f"({ct}){ctx.element(x_var, index)}"
+            value = f"({v} - {m}) - sg_ls" if log else f"exp{f}({v} - {m}) * sg_r"
+            ctx.emit(f"{dst.name}[{index.offset(dst)}] = {value};")
+
+        _over(ctx, x, group, "", write)
+
+    _group_loops(ctx, x, group, kept, inner)
+
+
+@rule("Softmax")
+def c_Softmax(op, node, ctx) -> None:
+    _softmax(op, node, ctx, log=False)
+
+
+@rule("LogSoftmax")
+def c_LogSoftmax(op, node, ctx) -> None:
+    _softmax(op, node, ctx, log=True)
+
+
+def _check_labels(ctx, p, y, k: str, where: str) -> None:
+    """Labels of ``p``'s leading shape, each in 0..k-1 (checked in a pass)."""
+    for d in range(y.ndim):
+        if p.shape(d) != y.shape(d):
+            ctx.emit(f"if ({p.shape(d)} != {y.shape(d)})")
+            ctx.emit(
+                "    "
+                + ctx.op_error(
+                    "the labels have size {0} on axis {1}; " + where + " has {2}",
+                    y.shape(d),
+                    str(d),
+                    p.shape(d),
+                )
+            )
+    index = Index(dims=[f"i{d}" for d in range(y.ndim)])
+    axes = [d for d in range(y.ndim) if y.static_shape[d] != 1]
+    for d in axes:
+        ctx.open(f"for (int64_t i{d} = 0; i{d} < {y.shape(d)}; i{d}++)")
+    label = ctx.element(y.var, index)
+    ctx.emit(f"if ((int64_t){label} < 0 || (int64_t){label} >= {k})")
+    ctx.emit(
+        "    "
+        + ctx.op_error("a label holds {0}, outside the {1} classes 0..{1}-1", f"(int64_t){label}", k)
+    )
+    for _ in axes:
+        ctx.close()
+
+
+@rule("PickLabel")
+def c_PickLabel(op, node, ctx) -> None:
+    p_var, y_var = node.inputs
+    (out,) = node.outputs
+    p, y = ctx.var(p_var), ctx.var(y_var)
+    nd = y_var.ndim
+    k = p.shape(nd)
+    _check_labels(ctx, p, y, k, "the probabilities")
+    dst = ctx.new_array(out, [p.shape(d) for d in range(nd)])
+    index = Index(dims=[f"i{d}" for d in range(nd)])
+    axes = [d for d in range(nd) if y_var.type.shape[d] != 1]
+    for d in axes:
+        ctx.open(f"for (int64_t i{d} = 0; i{d} < {y.shape(d)}; i{d}++)")
+    label = f"(int64_t){ctx.element(y_var, index)}"
+    src = Index(dims=[f"i{d}" for d in range(nd)] + ["sg_l"])
+    ctx.emit(f"const int64_t sg_l = {label};")
+    ctx.emit(f"{dst.name}[{index.offset(dst)}] = {p.name}[{src.offset(p)}];")
+    for _ in axes:
+        ctx.close()
+
+
+@rule("ScatterLabel")
+def c_ScatterLabel(op, node, ctx) -> None:
+    from .loops import SCALAR
+
+    g_var, y_var, k_var = node.inputs
+    (out,) = node.outputs
+    g, y = ctx.var(g_var), ctx.var(y_var)
+    nd = y_var.ndim
+    k = ctx.element(k_var, SCALAR)
+    _check_labels(ctx, g, y, k, "the gradient")
+    dst = ctx.new_array(out, [g.shape(d) for d in range(nd)] + [k])
+    ctx.emit(f"memset({dst.name}, 0, (size_t)({dst.size()}) * sizeof({CTYPES[out.dtype]}));")
+    index = Index(dims=[f"i{d}" for d in range(nd)])
+    axes = [d for d in range(nd) if y_var.type.shape[d] != 1]
+    for d in axes:
+        ctx.open(f"for (int64_t i{d} = 0; i{d} < {y.shape(d)}; i{d}++)")
+    ctx.emit(f"const int64_t sg_l = (int64_t){ctx.element(y_var, index)};")
+    at = Index(dims=[f"i{d}" for d in range(nd)] + ["sg_l"])
+    ctx.emit(f"{dst.name}[{at.offset(dst)}] = {ctx.element(g_var, index)};")
+    for _ in axes:
+        ctx.close()
+
+
+@rule("SoftmaxCrossentropyWithLogits")
+def c_SoftmaxCrossentropyWithLogits(op, node, ctx) -> None:
+    x_var, t_var = node.inputs
+    (out,) = node.outputs
+    x, tv = ctx.var(x_var), ctx.var(t_var)
+    nd = x_var.ndim
+    last = nd - 1
+    dense = t_var.ndim == nd
+    dt, ct = out.dtype, CTYPES[out.dtype]
+    f = "f" if dt == "float32" else ""
+    if dense:
+        for d in range(nd):
+            if x.shape(d) != tv.shape(d):
+                ctx.emit(f"if ({x.shape(d)} != {tv.shape(d)})")
+                ctx.emit(
+                    "    "
+                    + ctx.op_error(
+                        "the targets have size {0} on axis {1}, the logits {2}",
+                        tv.shape(d),
+                        str(d),
+                        x.shape(d),
+                    )
+                )
+    else:
+        _check_labels(ctx, x, tv, x.shape(last), "the logits")
+    dst = ctx.new_array(out, [x.shape(d) for d in range(last)])
+    index = Index(dims=[f"i{d}" for d in range(nd)])
+    row = Index(dims=[f"i{d}" for d in range(last)])
+
+    def inner() -> None:
+        m, s = _max_and_sum(ctx, x, x_var, [last], dt, index)
+        ctx.emit(f"const {ct} sg_ls = ({ct})log{f}(({ct}){s});")
+        if dense:
+            ctx.emit("double sg_t = 0;")
+
+            def add() -> None:
+                v = f"({ct}){ctx.element(x_var, index)}"
+                t = f"({ct}){ctx.element(t_var, index)}"
+                ctx.emit(f"sg_t += {t} * (({v} - {m}) - sg_ls);")
+
+            _over(ctx, x, [last], " reduction(+:sg_t)", add)
+            ctx.emit(f"{dst.name}[{row.offset(dst)}] = ({ct})(-sg_t);")
+        else:
+            ctx.emit(f"const int64_t sg_l = (int64_t){ctx.element(t_var, row)};")
+            pick = Index(dims=[f"i{d}" for d in range(last)] + ["sg_l"])
+            v = f"({ct}){x.name}[{pick.offset(x)}]" if x.kind == "array" else f"({ct}){x.name}"
+            ctx.emit(f"{dst.name}[{row.offset(dst)}] = -(({v} - {m}) - sg_ls);")
+
+    _group_loops(ctx, x, [last], list(range(last)), inner)
