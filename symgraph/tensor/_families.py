@@ -8,6 +8,7 @@ FAMILIES = (
     "symgraph.ops.math",
     "symgraph.ops.reduce",
     "symgraph.ops.shape",
+    "symgraph.ops.join",
     "symgraph.ops.subtensor",
     "symgraph.ops.linalg",
     "symgraph.ops.nnet",
