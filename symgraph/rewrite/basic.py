@@ -7,6 +7,7 @@ import numpy as np
 from symgraph.graph import Constant, TensorType
 from symgraph.ops import scalar_math as S
 from symgraph.ops.elemwise import DimShuffle, Elemwise
+from symgraph.ops.gradient_ops import _GradientIdentity
 from symgraph.ops.reduce import Reduce
 from symgraph.ops.shape import Alloc, Shape, Shape_i
 from symgraph.rewrite.engine import rewriter
@@ -214,14 +215,9 @@ def local_shape_static(fgraph, node):
     return [Constant(TensorType("int64", (len(dims),)), np.asarray(dims, dtype="int64"))]
 
 
-@rewriter("canonicalize", tracks=None)
+@rewriter("canonicalize", tracks=(_GradientIdentity,))
 def local_remove_gradient_identity(fgraph, node):
     # zero_grad(x), grad_clip(x), grad_scale(x)... -> x once gradients are taken
-    from symgraph.ops import gradient_ops
-
-    base = getattr(gradient_ops, "_GradientIdentity", None)
-    if base is None or not isinstance(node.op, base):
-        return None
     return [node.inputs[0]]
 
 

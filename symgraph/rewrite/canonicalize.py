@@ -101,6 +101,16 @@ def _same_tree(new, old, depth: int = 3) -> bool:
     return all(_same_tree(a, b, depth - 1) for a, b in zip(new.owner.inputs, old.owner.inputs))
 
 
+def _rebuilds_itself(node) -> bool:
+    """Rebuilding ``node`` from its own inputs as terms (nothing opened,
+    cancelled or folded) gives the same tree: ``a + b + ...``, ``a - b``,
+    ``-a``, ``a * b * ...`` or ``a / b``. Saves building it to compare."""
+    op = node.op.scalar_op
+    if op == S.add or op == S.mul:
+        return len(node.inputs) >= 2
+    return op == S.sub or op == S.neg or op == S.true_div
+
+
 def _cancel(terms, allowed) -> tuple[list, bool]:
     """Drop (+v, -v) pairs of the same variable where ``allowed(v)``."""
     plus: dict = {}
@@ -140,12 +150,14 @@ def local_add_canonical(fgraph, node):
     dtype = out.dtype
     if not _exact_dtype(dtype) or not _uniform(node, dtype):
         return None
-    terms, _, _ = _expand(fgraph, out, _ADDLIKE, mul=False)
+    terms, _, opened = _expand(fgraph, out, _ADDLIKE, mul=False)
     terms, cancelled = _cancel(terms, lambda v: True)
     consts = [(s, v, scalar_constant(v)) for s, v in terms]
     consts = [c for c in consts if c[2] is not None]
     if len(consts) == 1 and consts[0][2] != 0:
         consts = []  # a lone constant stays as it is (no churn between forms)
+    if not (opened or cancelled or consts) and _rebuilds_itself(node):
+        return None
     rest = [(s, v) for s, v in terms if not any(v is c[1] for c in consts)]
     total = sum(s * value for s, _, value in consts)
     pos = [v for s, v in rest if s > 0]
@@ -227,7 +239,7 @@ def local_mul_canonical(fgraph, node):
         return None
     if isinstance(node.op.scalar_op, S.Neg) and scalar_op(node.inputs[0]) is None:
         return None  # plain -x: the add canonicaliser's business
-    terms, negs, _ = _expand(fgraph, out, _MULLIKE, mul=True)
+    terms, negs, opened = _expand(fgraph, out, _MULLIKE, mul=True)
     terms, cancelled = _cancel(terms, is_nonzero)
     if not cancelled:  # a factor shared with other readers may still cancel
         wide, wide_negs, _ = _expand(fgraph, out, _MULLIKE, mul=True, shared=True)
@@ -235,6 +247,9 @@ def local_mul_canonical(fgraph, node):
         if cancelled:
             terms, negs = wide, wide_negs
     values = {id(v): scalar_constant(v) for _, v in terms}
+    if not (opened or cancelled) and _rebuilds_itself(node):
+        if all(value is None for value in values.values()):
+            return None
     num_k = [v for s, v in terms if s > 0 and values[id(v)] is not None]
     den_k = [v for s, v in terms if s < 0 and values[id(v)] is not None]
     if len(num_k) == 1 and negs == 1 and values[id(num_k[0])] not in (1, -1):

@@ -26,10 +26,12 @@ One-line identities use :func:`pattern`, a tuple form::
 
 from __future__ import annotations
 
+import gc
 import heapq
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -212,21 +214,49 @@ def optimize(fgraph, optimizer: str = "fast_run", include=(), exclude=()) -> Rew
     start = time.perf_counter()
     stats.nodes_before = len(fgraph.toposort())
     if phases:
-        fgraph.open()
-        try:
-            for phase, rewrites in phases.items():
-                t0 = time.perf_counter()
-                visits = run_phase(fgraph, rewrites, stats, phase)
-                stats.phases[phase] = (time.perf_counter() - t0, visits)
-        finally:
-            fgraph.close()
+        merged = False
+        with gc_paused():
+            fgraph.open()
+            try:
+                for phase, rewrites in phases.items():
+                    if merged:
+                        rewrites = [rw for rw in rewrites if rw.name != "local_merge"]
+                    t0 = time.perf_counter()
+                    visits, converged = run_phase(fgraph, rewrites, stats, phase)
+                    stats.phases[phase] = (time.perf_counter() - t0, visits)
+                    # Once local_merge has seen every node, the fgraph's hash-consing
+                    # of new and rebuilt nodes keeps the graph merged.
+                    merged = merged or (converged and rw_named(rewrites, "local_merge"))
+            finally:
+                fgraph.close()
     stats.nodes_after = len(fgraph.toposort())
     stats.time = time.perf_counter() - start
     return stats
 
 
-def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str) -> int:
-    """One phase to its fixpoint; returns the number of node visits."""
+def rw_named(rewrites: list[Rewrite], name: str) -> bool:
+    return any(rw.name == name for rw in rewrites)
+
+
+@contextmanager
+def gc_paused():
+    """The cyclic garbage collector off for a while (restored as it was).
+
+    Rewriting makes many short-lived node/variable cycles while the whole
+    graph is alive: collections would walk the graph again and again, a cost
+    that grows faster than the graph.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str):
+    """One phase to its fixpoint; returns (node visits, whether it got there)."""
     heap: list = []
     queued: set = set()
     live = fgraph._live  # node -> topological priority (unique)
@@ -263,7 +293,7 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str) 
             if apply_rewrite(fgraph, node, rw, counter):
                 break
     fgraph._on_node = lambda node: None
-    return visits
+    return visits, visits <= guard
 
 
 class Dispatch:

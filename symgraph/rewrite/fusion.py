@@ -43,11 +43,36 @@ def _embeddable(var) -> bool:
     return isinstance(var, Constant) and var.data.size == 1 and all(s == 1 for s in var.type.shape)
 
 
+def _cost(node) -> int:
+    op = node.op.scalar_op
+    return op.n_ops if isinstance(op, Composite) else 1
+
+
+def _alone(fgraph, root, memo: dict) -> bool:
+    """``root`` absorbs none of its producers and none of those fuses on its own
+    (the common case, found without building a group)."""
+    if MAX_OPS - _cost(root) > 0:
+        for v in root.inputs:
+            if _is_elemwise(v) and fgraph.n_clients(v) == 1 and len(v.owner.inputs) <= MAX_INPUTS:
+                return False
+    seen: set = set()
+    for v in root.inputs:
+        if v in seen or _embeddable(v):
+            continue
+        seen.add(v)
+        if _is_elemwise(v) and _defers(fgraph, v) and fuse_group(fgraph, v.owner, memo) is not v:
+            return False
+    return True
+
+
 def fuse_group(fgraph, root, memo: dict):
     """The fused replacement of ``root``'s output (itself when nothing fuses)."""
     out = root.outputs[0]
     if out in memo:
         return memo[out]
+    if _alone(fgraph, root, memo):
+        memo[out] = out
+        return out
     inputs: list = []
     input_pos: dict = {}
     steps: list = []
@@ -91,8 +116,7 @@ def fuse_group(fgraph, root, memo: dict):
                 step_pos[node.outputs[0]] = len(steps) - 1
             continue
         stack.append((node, True))
-        cost = node.op.scalar_op.n_ops if isinstance(node.op.scalar_op, Composite) else 1
-        budget[0] -= cost
+        budget[0] -= _cost(node)
         for v in reversed(node.inputs):
             if absorb(v):
                 changed[0] = True
