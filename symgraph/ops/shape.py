@@ -6,8 +6,8 @@ vector (``x.shape``, a constant): see :func:`as_dims`. Ops take one int64
 scalar input per dimension, so static sizes are read off constants when the
 graph is built.
 
-Joining and splitting (concatenate, stack, split, repeat, tile) and the
-ranges (arange, eye) live in :mod:`symgraph.ops.join`.
+Joining and splitting (concatenate, stack, split, repeat, tile) live in
+:mod:`symgraph.ops.join`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from symgraph.config import config
 from symgraph.graph import (
+    FLOAT_DTYPES,
     Apply,
     Constant,
     TensorType,
@@ -48,6 +49,9 @@ __all__ = [
     "full",
     "full_like",
     "fill",
+    "arange",
+    "eye",
+    "identity_like",
 ]
 
 
@@ -677,3 +681,149 @@ def shape_padright(x, n_ones: int = 1) -> Variable:
 def shape_padaxis(x, axis: int) -> Variable:
     """``x`` with a broadcastable axis inserted at ``axis`` (Theano)."""
     return expand_dims(x, axis)
+
+
+# ---------------------------------------------------------------- arange, eye
+
+
+def _scalar_input(value, what: str) -> Variable:
+    var = as_tensor_variable(value)
+    if var.ndim != 0 or var.dtype == "bool":
+        raise TypeError(
+            f"{what} must be a numeric scalar, got {var.describe()} ({var.type.describe()})"
+        )
+    return var
+
+
+class ARange(Op):
+    """``arange(start, stop, step)`` of ``dtype``: ``start + i * step`` while below ``stop``."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype: str) -> None:
+        self.dtype = normalize_dtype(dtype, "arange dtype")
+
+    def make_node(self, start, stop, step) -> Apply:
+        names = ("start", "stop", "step")
+        inputs = [
+            _scalar_input(v, f"arange: {n}") for v, n in zip((start, stop, step), names)
+        ]
+        values = [v.data.item() if isinstance(v, Constant) else None for v in inputs]
+        if values[2] == 0:
+            raise ValueError("arange: step must not be 0")
+        length = None
+        if None not in values:
+            length = int(max(np.ceil((values[1] - values[0]) / values[2]), 0))
+        return Apply(self, inputs, [TensorType(self.dtype, (length,))()])
+
+    def perform(self, node, inputs, output_storage) -> None:
+        start, stop, step = (v.item() for v in inputs)
+        if step == 0:
+            raise ValueError("arange: step is 0 at run time")
+        output_storage[0][0] = np.arange(start, stop, step, dtype=self.dtype)
+
+    def L_op(self, inputs, outputs, output_grads):
+        # out_i = start + i * step: d/dstart = 1, d/dstep = i, d/dstop = 0
+        from symgraph.gradient import zeros_like_grad
+        from symgraph.ops.math import mul
+        from symgraph.ops.reduce import sum as sum_
+
+        (gz,) = output_grads
+        if self.dtype not in FLOAT_DTYPES:
+            return [zeros_like_grad(v) for v in inputs]
+        index = ARange(self.dtype)(0, shape_i(outputs[0], 0), 1)
+        return [sum_(gz), zeros_like_grad(inputs[1]), sum_(mul(gz, index))]
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        # max(ceil((stop - start) / step), 0), in float64 as NumPy computes it
+        from symgraph.ops.math import cast, ceil, maximum, sub, true_div
+
+        static = node.outputs[0].type.shape[0]
+        if static is not None:
+            return [(index_constant(static),)]
+        start, stop, step = (cast(v, "float64") for v in node.inputs)
+        return [(maximum(cast(ceil(true_div(sub(stop, start), step)), "int64"), 0),)]
+
+
+def arange(start, stop=None, step=1, dtype=None) -> Variable:
+    """Evenly spaced values in ``[start, stop)``, as ``np.arange``; bounds may be symbolic.
+
+    The dtype is int64 for integer bounds, else the bounds' float dtype
+    (Python floats: floatX), unless given.
+
+    Example
+    -------
+    >>> import symgraph.tensor as T
+    >>> n = T.lscalar("n")
+    >>> T.arange(n).eval({n: 4})
+    array([0, 1, 2, 3])
+    """
+    from symgraph.ops.elemwise import resolve_weak_constants
+    from symgraph.ops.scalar import promote
+
+    if stop is None:
+        start, stop = 0, start
+    inputs = [
+        _scalar_input(v, f"arange: {n}")
+        for v, n in zip((start, stop, step), ("start", "stop", "step"))
+    ]
+    if dtype is None:
+        dtype = promote(*(v.dtype for v in resolve_weak_constants(inputs)))
+        dtype = "int64" if dtype.startswith(("int", "uint")) else dtype
+    return ARange(dtype)(*inputs)
+
+
+class Eye(Op):
+    """``eye(n, m, k)``: ones on the ``k``-th diagonal of an ``n x m`` matrix."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype: str) -> None:
+        self.dtype = normalize_dtype(dtype, "eye dtype")
+
+    def make_node(self, n, m, k) -> Apply:
+        n, m, k = (as_index_scalar(v, f"eye: {w}") for v, w in zip((n, m, k), "nmk"))
+        shp = (static_value(n), static_value(m))
+        if any(s is not None and s < 0 for s in shp):
+            raise ValueError(f"eye: negative size {_fmt(shp)}")
+        return Apply(self, [n, m, k], [TensorType(self.dtype, shp)()])
+
+    def perform(self, node, inputs, output_storage) -> None:
+        n, m, k = (int(v) for v in inputs)
+        if n < 0 or m < 0:
+            raise ValueError(f"eye: negative size ({n}, {m})")
+        output_storage[0][0] = np.eye(n, m, k, dtype=self.dtype)
+
+    def grad(self, inputs, output_grads):
+        from symgraph.gradient import disconnected_type
+
+        return [disconnected_type() for _ in inputs]
+
+    def connection_pattern(self, node):
+        return [[False]] * 3
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        return [tuple(node.inputs[:2])]
+
+
+def eye(n, m=None, k=0, dtype=None) -> Variable:
+    """An ``n x m`` matrix with ones on diagonal ``k`` (dtype floatX unless given).
+
+    Example
+    -------
+    >>> import symgraph.tensor as T
+    >>> T.eye(2, 3, k=1).eval()
+    array([[0., 1., 0.],
+           [0., 0., 1.]])
+    """
+    return Eye(dtype or config.floatX)(n, n if m is None else m, k)
+
+
+def identity_like(x) -> Variable:
+    """An identity matrix of the shape and dtype of the matrix ``x`` (Theano)."""
+    x = as_tensor_variable(x)
+    if x.ndim != 2:
+        raise TypeError(
+            f"identity_like: expected a matrix, got {x.describe()} (ndim {x.ndim})"
+        )
+    return Eye(x.dtype)(shape_i(x, 0), shape_i(x, 1), 0)
