@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from symgraph.gradient import (
     GradientError,
+    _fits,
     _is_float,
     grad,
     is_disconnected,
@@ -61,10 +62,11 @@ def _points(points, like: list[Variable], func: str, what: str) -> list[Variable
     result = []
     for i, (p, v) in enumerate(zip(points, like)):
         p = as_tensor_variable(p)
-        if p.ndim != v.ndim:
+        if not _fits(p, v):
             raise ValueError(
-                f"{func}: eval_points[{i}] {p.describe()} has ndim {p.ndim}, but "
-                f"{what} {v.describe()} has ndim {v.ndim}; they must have the same shape"
+                f"{func}: eval_points[{i}] {p.describe()} is a {p.type.describe()}, "
+                f"but {what} {v.describe()} is a {v.type.describe()}; they must have "
+                "the same shape, static size-1 dimensions included (v = x.type())"
             )
         result.append(cast(p, v.dtype) if _is_float(v) and p.dtype != v.dtype else p)
     return result
@@ -141,9 +143,10 @@ def Rop(
             if is_null(t):
                 raise GradientError(f"Rop: {t.type.why}")
             t = as_tensor_variable(t)
-            if t.ndim != out.ndim:
+            if not _fits(t, out):
                 raise GradientError(
-                    f"{node.op}: its R_op gave {t.type} for output {pos} of type {out.type}"
+                    f"{node.op}: its R_op gave {t.type} for output {pos}, which is "
+                    f"of type {out.type}"
                 )
             tangents[out] = t if t.dtype == out.dtype else _cast(t, out.dtype)
     results = []

@@ -1,33 +1,24 @@
 """Reverse-mode differentiation: ``grad`` and the markers gradient rules return.
 
 ``grad`` is one reverse-topological walk over the nodes between the cost and
-the variables asked for. Each node's op gives the gradients of its inputs
-from the summed gradients of its outputs (``op.L_op``). Rules return
-explicit markers instead of bare ``None``:
+the variables asked for: each node's op maps the summed gradients of its
+outputs to gradients of its inputs (``op.L_op``). Rules return explicit
+markers, never a bare ``None``: :func:`disconnected_type` (the output does
+not depend on this input), :func:`grad_undefined` (no gradient exists),
+:func:`grad_not_implemented` (no rule computes it).
 
-- :func:`disconnected_type` -- the output does not depend on this input;
-- :func:`grad_undefined` -- the gradient does not exist (mathematically);
-- :func:`grad_not_implemented` -- it exists but no rule computes it.
+Marker convention, checked over every Op and ScalarOp class of the package
+by ``tests/test_gradient.py``: an Op class defines ``grad`` or ``L_op``
+itself (a non-differentiable op returns zeros -- piecewise-constant maths
+such as argmax -- or the markers above, per input); a ScalarOp defines
+``grad`` or sets ``discrete = True`` (integer-valued: zero gradient).
 
-The marker convention for whole ops (checked by ``tests/test_gradient.py``
-over every Op and ScalarOp class of the package): an Op class either defines
-``grad`` or ``L_op`` itself -- a non-differentiable op defines one that
-returns zeros (piecewise-constant maths: ``argmax``, ``floor``), or
-``grad_undefined`` / ``disconnected_type`` markers per input -- and a
-ScalarOp either defines ``grad`` or sets ``discrete = True`` (its outputs are
-integer-valued, so the gradient through it is zero).
-
-Semantics, as Theano's:
-
-- integer-valued variables carry no gradient: a path through them (argmax,
-  comparisons, casts to int) contributes zero, but still counts as connected;
-- ``consider_constant`` variables stop the walk: nothing flows into them;
-- a ``wrt`` variable is *disconnected* when no path of connected edges
-  (``op.connection_pattern``) leads from it to the cost; that raises
-  :class:`DisconnectedInputError` unless ``disconnected_inputs`` says not to;
-- a ``grad_undefined`` / ``grad_not_implemented`` marker that reaches a
-  ``wrt`` raises :class:`GradientError` (``null_gradients="raise"``);
-- gradients have the dtype of the variable they belong to.
+Semantics, as Theano's: integer-valued variables carry no gradient (a path
+through them gives zero but counts as connected); ``consider_constant``
+variables stop the walk; a ``wrt`` is *disconnected* when no path of
+connected edges (``op.connection_pattern``) leads from it to the cost; a
+null marker that reaches a ``wrt`` raises; gradients have the dtype of the
+variable they belong to.
 """
 
 from __future__ import annotations
@@ -36,6 +27,17 @@ import warnings
 from collections.abc import Sequence
 
 from symgraph.config import config
+from symgraph.grad_markers import (
+    DisconnectedInputError,
+    DisconnectedType,
+    GradientError,
+    NullType,
+    disconnected_type,
+    grad_not_implemented,
+    grad_undefined,
+    is_disconnected,
+    is_null,
+)
 from symgraph.graph import (
     TensorType,
     Variable,
@@ -56,70 +58,6 @@ __all__ = [
     "GradientError",
     "DisconnectedInputError",
 ]
-
-
-class DisconnectedType:
-    """Type of the marker: this output does not depend on this input."""
-
-    def __eq__(self, other) -> bool:
-        return type(other) is DisconnectedType
-
-    def __hash__(self) -> int:
-        return hash(DisconnectedType)
-
-    def __str__(self) -> str:
-        return "Disconnected"
-
-
-class NullType:
-    """Type of the marker: no gradient here; ``why`` says what and why."""
-
-    def __init__(self, why: str) -> None:
-        self.why = why
-
-    def __eq__(self, other) -> bool:
-        return type(other) is NullType and other.why == self.why
-
-    def __hash__(self) -> int:
-        return hash((NullType, self.why))
-
-    def __str__(self) -> str:
-        return f"NullType({self.why})"
-
-
-class GradientError(Exception):
-    """A requested gradient is undefined, unimplemented, or failed a check."""
-
-
-class DisconnectedInputError(ValueError):
-    """The cost does not depend on a variable the gradient was asked for."""
-
-
-def disconnected_type() -> Variable:
-    """Marker: the op's output does not depend on this input."""
-    return Variable(DisconnectedType())
-
-
-def grad_undefined(op, x_pos: int, x: Variable, comment: str = "") -> Variable:
-    """Marker: the gradient of ``op`` w.r.t. input ``x_pos`` does not exist."""
-    why = f"the gradient of {op} with respect to input {x_pos} is undefined"
-    return Variable(NullType(why + (f": {comment}" if comment else "")))
-
-
-def grad_not_implemented(op, x_pos: int, x: Variable, comment: str = "") -> Variable:
-    """Marker: ``op`` has no rule for the gradient w.r.t. input ``x_pos``."""
-    why = f"{op} has no gradient rule for input {x_pos}"
-    return Variable(NullType(why + (f": {comment}" if comment else "")))
-
-
-def is_disconnected(g) -> bool:
-    return g is None or (
-        isinstance(g, Variable) and isinstance(g.type, DisconnectedType)
-    )
-
-
-def is_null(g) -> bool:
-    return isinstance(g, Variable) and isinstance(g.type, NullType)
 
 
 def zeros_like_grad(x: Variable) -> Variable:
@@ -197,17 +135,10 @@ def grad(
     >>> float(g.eval({x: 2.0}))
     12.0
     """
-    call = _CallSite(user_location())
-    for option, value in (
-        ("disconnected_inputs", disconnected_inputs),
-        ("return_disconnected", return_disconnected),
-        ("null_gradients", null_gradients),
-    ):
-        if value not in _CHOICES[option]:
-            raise ValueError(
-                f"grad: {option} must be one of {', '.join(_CHOICES[option])}, "
-                f"not {value!r}"
-            )
+    call = _call_site()
+    _check_choice("disconnected_inputs", disconnected_inputs)
+    _check_choice("return_disconnected", return_disconnected)
+    _check_choice("null_gradients", null_gradients)
     single = isinstance(wrt, Variable)
     wrt_list = [wrt] if single else list(wrt)
     seeds = _seeds(cost, known_grads, call)
@@ -274,14 +205,16 @@ def grad(
     return results[0] if single else results
 
 
-class _CallSite:
-    """The user's line that called ``grad``, appended to its error messages."""
+def _call_site() -> str:
+    """The user's line that called ``grad``, for the end of error messages."""
+    where = user_location()
+    return f" [sg.grad called at {where}]" if where else ""
 
-    def __init__(self, location) -> None:
-        self.location = location
 
-    def __str__(self) -> str:
-        return f" [sg.grad called at {self.location}]" if self.location else ""
+def _check_choice(option: str, value) -> None:
+    if value not in _CHOICES[option]:
+        choices = ", ".join(_CHOICES[option])
+        raise ValueError(f"grad: {option} must be one of {choices}, not {value!r}")
 
 
 def _is_float(v: Variable) -> bool:
@@ -318,10 +251,12 @@ def _seeds(cost, known_grads, call) -> dict[Variable, list[Variable]]:
                 f"grad: known_grads keys must be Variables, got {var!r}{call}"
             )
         g = as_tensor_variable(g)
-        if g.ndim != var.ndim:
+        if not _fits(g, var):
             raise ValueError(
-                f"grad: the known gradient for {var.describe()} has ndim {g.ndim}, "
-                f"expected {var.ndim} (the gradient has the shape of the variable){call}"
+                f"grad: the known gradient {g.describe()} for {var.describe()} is a "
+                f"{g.type.describe()}, but a gradient has its variable's shape, "
+                f"{var.type.describe()} (dimensions of static size 1 included: "
+                f"make it with var.type()){call}"
             )
         if var.type.is_float and g.dtype != var.dtype:
             g = cast(g, var.dtype)
@@ -343,7 +278,8 @@ def _check_cost(cost, call) -> None:
     if not cost.type.is_float:
         raise TypeError(
             f"grad: the cost {cost.describe()} has integer dtype {cost.dtype}; its "
-            f"gradient is zero everywhere. Cast it to float before differentiating{call}"
+            f"gradient is zero everywhere. Cast it to float before differentiating"
+            f"{call}"
         )
 
 
@@ -380,14 +316,7 @@ def _checked(node, pos: int, x: Variable, g) -> Variable:
     """A rule's result for float input ``x``, checked and cast to its dtype."""
     if not isinstance(g, Variable):
         g = as_tensor_variable(g)
-    if (
-        not isinstance(g.type, TensorType)
-        or g.ndim != x.ndim
-        or any(
-            a is not None and b is not None and a != b
-            for a, b in zip(g.type.shape, x.type.shape)
-        )
-    ):
+    if not isinstance(g.type, TensorType) or not _fits(g, x):
         raise GradientError(
             f"{node.op}: its gradient rule gave {g.type} for input {pos} "
             f"{x.describe()} of type {x.type}; a gradient must have the input's "
@@ -398,6 +327,15 @@ def _checked(node, pos: int, x: Variable, g) -> Variable:
 
         g = cast(g, x.dtype)
     return g
+
+
+def _fits(g: Variable, x: Variable) -> bool:
+    """Can ``g`` be the gradient of ``x``: same ndim, static sizes that agree,
+    and static size 1 wherever ``x`` has it (so broadcasting stays the same)?"""
+    return g.ndim == x.ndim and all(
+        (a == 1) if b == 1 else (a is None or b is None or a == b)
+        for a, b in zip(g.type.shape, x.type.shape)
+    )
 
 
 def _disconnected_result(cost, v, call, disconnected_inputs, return_disconnected):

@@ -79,82 +79,142 @@ def batch_rule(op, node: Apply, inputs: list[Variable], flags: tuple[bool, ...])
     ``flags[i]`` says whether ``inputs[i]`` has the batch axis. The default
     wraps the op in :class:`Batched` (a run-time loop over the batch axis).
     """
+    return _fallback(op, node, inputs, flags)
+
+
+def _fallback(op, node, inputs, flags):
     return [(out, True) for out in Batched(op, flags).make_node(*inputs).outputs]
 
 
 def _pad_left(x: Variable) -> Variable:
     """An unbatched ``x`` with a leading broadcastable axis."""
+    return _dimshuffle(x, ["x"] + list(range(x.ndim)))
+
+
+def _dimshuffle(x: Variable, order) -> Variable:
     from symgraph.ops.elemwise import DimShuffle
 
-    return DimShuffle(x.ndim, ["x"] + list(range(x.ndim)))(x)
+    return DimShuffle(x.ndim, order)(x)
 
 
-def _register_core_rules() -> None:
-    from symgraph.ops.elemwise import DimShuffle, Elemwise
-    from symgraph.ops.reduce import Reduce
-    from symgraph.ops.shape import Alloc, Shape_i, shape_i
+# -- batch rules: one per op class, registered by _register_rules below
 
-    @batch_rule.register(Elemwise)
-    def _elemwise(op, node, inputs, flags):
-        # all inputs of an Elemwise node have the same ndim: pad the unbatched
-        padded = [x if f else _pad_left(x) for x, f in zip(inputs, flags)]
-        return [(out, True) for out in op.make_node(*padded).outputs]
 
-    @batch_rule.register(DimShuffle)
-    def _dimshuffle(op, node, inputs, flags):
-        order = [0] + ["x" if a == "x" else a + 1 for a in op.new_order]
-        return [(DimShuffle(op.input_ndim + 1, order)(inputs[0]), True)]
+def _elemwise(op, node, inputs, flags):
+    # all inputs of an Elemwise node have the same ndim: pad the unbatched
+    padded = [x if f else _pad_left(x) for x, f in zip(inputs, flags)]
+    return [(out, True) for out in op.make_node(*padded).outputs]
 
-    @batch_rule.register(Reduce)
-    def _reduce(op, node, inputs, flags):
-        shifted = copy.copy(op)
-        shifted.axis = tuple(a + 1 for a in op.axis)
-        return [(shifted(inputs[0]), True)]
 
-    @batch_rule.register(Alloc)
-    def _alloc(op, node, inputs, flags):
-        value, *dims = inputs
-        if any(flags[1:]):
-            return batch_rule.dispatch(Op)(op, node, inputs, flags)
-        # value (B, ...) -> (B, 1.., ...) aligned with the allocated shape
-        lead = len(dims) - (value.ndim - 1)
-        order = [0] + ["x"] * lead + list(range(1, value.ndim))
-        value = DimShuffle(value.ndim, order)(value)
-        return [(op(value, shape_i(value, 0), *dims), True)]
+def _dimshuffle_rule(op, node, inputs, flags):
+    order = [0] + ["x" if a == "x" else a + 1 for a in op.new_order]
+    return [(_dimshuffle(inputs[0], order), True)]
 
-    @batch_rule.register(Shape_i)
-    def _shape_i(op, node, inputs, flags):
-        return [(shape_i(inputs[0], op.i + 1), False)]
 
-    try:
-        from symgraph.ops.linalg import Dot, Matmul, matmul
-    except ImportError:  # pragma: no cover - the linalg family is optional
-        return
+def _reduce(op, node, inputs, flags):
+    shifted = copy.copy(op)
+    shifted.axis = tuple(a + 1 for a in op.axis)
+    return [(shifted(inputs[0]), True)]
 
-    @batch_rule.register(Matmul)
-    def _matmul(op, node, inputs, flags):
-        # Matmul broadcasts stacks: the unbatched operand gets a size-1 axis
-        a, b = (x if f else _pad_left(x) for x, f in zip(inputs, flags))
-        return [(op(a, b), True)]
 
-    @batch_rule.register(Dot)
-    def _dot(op, node, inputs, flags):
-        a, b = inputs
-        fa, fb = flags
-        va = a.ndim - fa == 1  # the unbatched operand was a vector
-        vb = b.ndim - fb == 1
-        if fa and fb:
-            # per-slice products: give vectors a unit axis, matmul, drop it
-            a2 = DimShuffle(a.ndim, [0, "x", 1])(a) if va else a
-            b2 = DimShuffle(b.ndim, [0, 1, "x"])(b) if vb else b
-            out = matmul(a2, b2)
-            keep = [i for i, drop in ((0, False), (1, va), (2, vb)) if not drop]
-            return [(DimShuffle(3, keep)(out), True)]
-        if fa:  # a stack of rows or matrices times one b
-            return [(matmul(a, b), True)]
-        if vb:  # a . b[k] for every k: the rows of b_stack . a^T
-            return [(matmul(b, DimShuffle(a.ndim, list(range(a.ndim))[::-1])(a)), True)]
-        return [(matmul(a, b), True)]
+def _alloc(op, node, inputs, flags):
+    from symgraph.ops.shape import shape_i
+
+    value, *dims = inputs
+    if any(flags[1:]):
+        return _fallback(op, node, inputs, flags)
+    # value (B, ...) -> (B, 1.., ...) aligned with the allocated shape
+    lead = len(dims) - (value.ndim - 1)
+    value = _dimshuffle(value, [0] + ["x"] * lead + list(range(1, value.ndim)))
+    return [(op(value, shape_i(value, 0), *dims), True)]
+
+
+def _shape_i(op, node, inputs, flags):
+    from symgraph.ops.shape import shape_i
+
+    return [(shape_i(inputs[0], op.i + 1), False)]
+
+
+def _reshape(op, node, inputs, flags):
+    from symgraph.ops.shape import shape_i
+
+    x, *dims = inputs
+    if any(flags[1:]):
+        return _fallback(op, node, inputs, flags)
+    return [(type(op)(op.ndim + 1)(x, shape_i(x, 0), *dims), True)]
+
+
+def _subtensor(op, node, inputs, flags):
+    # x[idx] for each slice of x is x_stack[:, idx]
+    from symgraph.ops.subtensor import FULL
+
+    if any(flags[1:]):
+        return _fallback(op, node, inputs, flags)
+    return [(type(op)((FULL, *op.idx_list))(*inputs), True)]
+
+
+def _inc_subtensor(op, node, inputs, flags):
+    from symgraph.ops.shape import alloc, shape_i, shape_tuple
+    from symgraph.ops.subtensor import FULL
+
+    x, y, *index = inputs
+    if any(flags[2:]):
+        return _fallback(op, node, inputs, flags)
+    if not flags[0]:  # every slice starts from the same x
+        x = alloc(x, shape_i(y, 0), *shape_tuple(x))
+    if flags[1]:  # y's batch axis must line up with x's, before any broadcast
+        target = op.get_op(op.idx_list).make_node(node.inputs[0], *index).outputs[0]
+        lead = target.ndim - node.inputs[1].ndim
+        y = _dimshuffle(y, [0] + ["x"] * lead + list(range(1, y.ndim)))
+    stacked = type(op)((FULL, *op.idx_list), op.set_instead_of_inc, op.inplace)
+    return [(stacked(x, y, *index), True)]
+
+
+def _matmul(op, node, inputs, flags):
+    # Matmul broadcasts stacks: the unbatched operand gets a size-1 axis
+    a, b = (x if f else _pad_left(x) for x, f in zip(inputs, flags))
+    return [(op(a, b), True)]
+
+
+def _dot(op, node, inputs, flags):
+    from symgraph.ops.linalg import matmul
+
+    a, b = inputs
+    fa, fb = flags
+    va = a.ndim - fa == 1  # the unbatched operand was a vector
+    vb = b.ndim - fb == 1
+    if fa and fb:
+        # per-slice products: give vectors a unit axis, matmul, drop it
+        a2 = _dimshuffle(a, [0, "x", 1]) if va else a
+        b2 = _dimshuffle(b, [0, 1, "x"]) if vb else b
+        keep = [i for i, drop in ((0, False), (1, va), (2, vb)) if not drop]
+        return [(_dimshuffle(matmul(a2, b2), keep), True)]
+    if fb and vb:  # a . b[k] for every k: the rows of b_stack . a^T
+        return [(matmul(b, _dimshuffle(a, list(range(a.ndim))[::-1])), True)]
+    return [(matmul(a, b), True)]  # a stack times one matrix, or one a times stacks
+
+
+_RULES = {
+    "symgraph.ops.elemwise": {"Elemwise": _elemwise, "DimShuffle": _dimshuffle_rule},
+    "symgraph.ops.reduce": {"Reduce": _reduce},
+    "symgraph.ops.shape": {"Alloc": _alloc, "Shape_i": _shape_i, "Reshape": _reshape},
+    "symgraph.ops.subtensor": {"Subtensor": _subtensor, "IncSubtensor": _inc_subtensor},
+    "symgraph.ops.linalg": {"Matmul": _matmul, "Dot": _dot},
+}
+
+
+def _register_rules() -> None:
+    """Register the rules above for the op families that are installed."""
+    import importlib
+
+    for module_name, rules in _RULES.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:  # pragma: no cover - a family not written yet
+            continue
+        for class_name, rule in rules.items():
+            if hasattr(module, class_name):
+                batch_rule.register(getattr(module, class_name), rule)
 
 
 class Batched(Op):
@@ -268,4 +328,4 @@ class Batched(Op):
         return result
 
 
-_register_core_rules()
+_register_rules()
