@@ -158,7 +158,8 @@ class FunctionGraph:
         """The live nodes of an open session (in no particular order)."""
         return self._live.keys()
 
-    def priority(self, node) -> tuple:
+    def priority(self, node) -> int:
+        """``node``'s place in topological order: (depth, arrival) as one int."""
         return self._live[node]
 
     def is_live(self, node) -> bool:
@@ -299,6 +300,9 @@ class FunctionGraph:
         other = self._merge_partner(new, key)
         if other is None:
             self._add_node(new, key)
+            if all(o.type is r.type for o, r in zip(node.outputs, new.outputs)):
+                self._hand_over(node, new)
+                return new
         else:
             new = other
         for old, rep in zip(node.outputs, new.outputs):
@@ -309,6 +313,38 @@ class FunctionGraph:
         self._remove_node(node)
         return new
 
+    def _hand_over(self, node, new) -> None:
+        """``new`` (live, fresh outputs of the same types) takes ``node``'s place:
+        what :meth:`replace` of each output then removing ``node`` would do,
+        without the checks that cannot fail here."""
+        live_clients, repl, on_node = self._live_clients, self._repl, self._on_node
+        read = False
+        for old, rep in zip(node.outputs, new.outputs):
+            repl[old] = rep
+            moved = live_clients.pop(old, None)
+            if moved is None:
+                continue
+            read = True
+            live_clients[rep] = moved  # the same readers, in the same order
+            for reader, pos in moved:
+                if reader == "output":
+                    self.outputs[pos] = rep
+                else:
+                    on_node(reader)  # stale now: the engine rebuilds it
+        if not read:
+            self._remove_node(node)
+            return
+        del self._live[node]
+        self._keys.pop(node, None)
+        live = self._live
+        for pos, var in enumerate(node.inputs):
+            var = self.resolve(var)
+            clients = live_clients.get(var)
+            if clients is not None:
+                clients.pop((node, pos), None)
+                if var.owner is not None and var.owner in live:
+                    on_node(var.owner)
+
     # -- bookkeeping
     def _clients_of(self, var: Variable) -> dict:
         clients = self._live_clients.get(var)
@@ -317,16 +353,17 @@ class FunctionGraph:
         return clients
 
     def _add_node(self, node, key=False) -> None:
-        live = self._live
+        live, repl = self._live, self._repl
         major = 0
         for pos, var in enumerate(node.inputs):
-            var = self.resolve(var)
+            if var in repl:
+                var = self.resolve(var)
             self._clients_of(var)[(node, pos)] = None
             owner = var.owner
             if owner is not None and owner in live:
-                major = max(major, live[owner][0] + 1)
+                major = max(major, (live[owner] >> 32) + 1)
         self._seq += 1
-        live[node] = (major, self._seq)
+        live[node] = (major << 32) | self._seq
         if key is False:
             key = merge_key(node)
         self._keys[node] = key

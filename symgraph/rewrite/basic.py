@@ -28,8 +28,11 @@ def local_merge(fgraph, node):
 @rewriter("constant_fold", tracks=None)
 def local_constant_fold(fgraph, node):
     # f(c1, c2) -> c, with c = perform(c1, c2)
-    if not node.inputs or not all(isinstance(v, Constant) for v in node.inputs):
+    if not node.inputs:
         return None
+    for v in node.inputs:
+        if not isinstance(v, Constant):
+            return None
     if getattr(node.op, "no_constant_folding", False) or node.op.destroy_map:
         return None
     if any(not isinstance(o.type, TensorType) for o in node.outputs):

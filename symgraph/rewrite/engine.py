@@ -257,14 +257,15 @@ def gc_paused():
 
 def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str):
     """One phase to its fixpoint; returns (node visits, whether it got there)."""
-    heap: list = []
-    queued: set = set()
-    live = fgraph._live  # node -> topological priority (unique)
+    heap: list = []  # priorities (ints, unique per node) of the queued nodes
+    queued: dict = {}  # priority -> node
+    live = fgraph._live  # node -> priority
 
     def push(node) -> None:
-        if node not in queued and node in live:
-            queued.add(node)
-            heapq.heappush(heap, (live[node], node))
+        priority = live.get(node)
+        if priority is not None and priority not in queued:
+            queued[priority] = node
+            heapq.heappush(heap, priority)
 
     fgraph._on_node = push
     for node in list(fgraph.nodes):
@@ -273,8 +274,7 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str):
     guard = 50 * max(len(queued), 1) + 1000
     visits = 0
     while heap:
-        node = heapq.heappop(heap)[1]
-        queued.discard(node)
+        node = queued.pop(heapq.heappop(heap))
         if node not in live:
             continue
         if fgraph.is_stale(node):
