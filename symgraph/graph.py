@@ -14,7 +14,7 @@ Example
 >>> x = T.matrix("x")
 >>> y = (x + 1).sum()
 >>> y.owner.op
-Sum(axis=None, keepdims=False)
+Sum{axis=(0, 1)}
 """
 
 from __future__ import annotations
