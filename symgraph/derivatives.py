@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 from symgraph.gradient import (
@@ -127,6 +128,17 @@ def Rop(
     """
     outputs, single = _as_list(f, "Rop: f")
     inputs, _ = _as_list(wrt, "Rop: wrt")
+    if disconnected_outputs not in ("raise", "warn", "ignore"):
+        raise ValueError(
+            "Rop: disconnected_outputs must be one of raise, warn, ignore, not "
+            f"{disconnected_outputs!r}"
+        )
+    for i, x in enumerate(inputs):
+        if not _is_float(x):
+            raise TypeError(
+                f"Rop: wrt[{i}] {x.describe()} is a {x.type.describe()}; only float "
+                "variables have tangents"
+            )
     tangents: dict[Variable, Variable] = dict(
         zip(inputs, _points(eval_points, inputs, "Rop", "wrt"))
     )
@@ -150,17 +162,20 @@ def Rop(
                 )
             tangents[out] = t if t.dtype == out.dtype else _cast(t, out.dtype)
     results = []
-    where = user_location()
     for out in outputs:
         if out in tangents:
             results.append(tangents[out])
             continue
+        message = (
+            f"Rop: {out.describe()} does not depend on "
+            f"{', '.join(v.describe() for v in inputs)}; pass "
+            f"disconnected_outputs='ignore' to get zeros "
+            f"[sg.Rop called at {user_location()}]"
+        )
         if disconnected_outputs == "raise":
-            raise ValueError(
-                f"Rop: {out.describe()} does not depend on "
-                f"{', '.join(v.describe() for v in inputs)}; pass "
-                f"disconnected_outputs='ignore' to get zeros [sg.Rop called at {where}]"
-            )
+            raise ValueError(message)
+        if disconnected_outputs == "warn":
+            warnings.warn(message, stacklevel=2)
         results.append(zeros_like_grad(out) if return_disconnected == "zero" else None)
     return results[0] if single else results
 

@@ -146,6 +146,32 @@ def grad(
         _check_wrt(i, v, call)
     constants = set(consider_constant or ())
 
+    grads, reached = _backpropagate(seeds, wrt_list, constants)
+    results = []
+    for v in wrt_list:
+        if v not in reached:
+            results.append(
+                _disconnected_result(
+                    list(seeds), v, call, disconnected_inputs, return_disconnected
+                )
+            )
+            continue
+        g = _total(v, grads.get(v))
+        if is_null(g) and null_gradients == "raise":
+            raise GradientError(
+                f"grad: the gradient with respect to {v.describe()} cannot be "
+                f"computed: {g.type.why}{call}"
+            )
+        results.append(g)
+    return results[0] if single else results
+
+
+def _backpropagate(seeds, wrt_list, constants):
+    """The reverse walk: ``({variable: [gradient terms]}, connected variables)``.
+
+    Only nodes on a connected path between ``wrt_list`` and the seeds run
+    their rule; a variable's terms are summed when its owner's turn comes.
+    """
     nodes = io_toposort((), list(seeds))
     depends = _depends_on_wrt(nodes, wrt_list, constants)
     grads: dict[Variable, list[Variable]] = {v: list(gs) for v, gs in seeds.items()}
@@ -158,7 +184,7 @@ def grad(
         wanted = [
             k
             for k, x in enumerate(node.inputs)
-            if x in depends and any(pattern[k][j] for j in range(len(live)) if live[j])
+            if x in depends and any(pattern[k][j] for j, ok in enumerate(live) if ok)
         ]
         reached.update(node.inputs[k] for k in wanted)
         if not any(_is_float(node.inputs[k]) for k in wanted):
@@ -169,7 +195,7 @@ def grad(
             _total(o, grads.get(o) if ok else None) for o, ok in zip(node.outputs, live)
         ]
         null = next((g for g in output_grads if is_null(g)), None)
-        if null is not None:
+        if null is not None:  # an undefined gradient stays undefined upstream
             input_grads = [null] * len(node.inputs)
         else:
             input_grads = node.op.L_op(
@@ -185,30 +211,13 @@ def grad(
             if not _is_float(x) or is_disconnected(g):
                 continue
             grads.setdefault(x, []).append(g if is_null(g) else _checked(node, k, x, g))
-
-    results = []
-    for v in wrt_list:
-        if v not in reached:
-            results.append(
-                _disconnected_result(
-                    cost, v, call, disconnected_inputs, return_disconnected
-                )
-            )
-            continue
-        g = _total(v, grads.get(v))
-        if is_null(g) and null_gradients == "raise":
-            raise GradientError(
-                f"grad: the gradient with respect to {v.describe()} cannot be "
-                f"computed: {g.type.why}{call}"
-            )
-        results.append(g)
-    return results[0] if single else results
+    return grads, reached
 
 
 def _call_site() -> str:
     """The user's line that called ``grad``, for the end of error messages."""
     where = user_location()
-    return f" [sg.grad called at {where}]" if where else ""
+    return f" [called from {where}]" if where else ""
 
 
 def _check_choice(option: str, value) -> None:
@@ -338,10 +347,10 @@ def _fits(g: Variable, x: Variable) -> bool:
     )
 
 
-def _disconnected_result(cost, v, call, disconnected_inputs, return_disconnected):
-    source = cost.describe() if cost is not None else "given by known_grads"
+def _disconnected_result(seeds, v, call, disconnected_inputs, return_disconnected):
+    sources = " nor ".join(s.describe() for s in seeds)
     message = (
-        f"grad: the cost {source} does not depend on {v.describe()}. If that is "
+        f"grad: {sources} does not depend on {v.describe()}. If that is "
         f"expected, pass disconnected_inputs='ignore' (or 'warn'){call}"
     )
     if disconnected_inputs == "raise":

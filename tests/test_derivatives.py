@@ -404,3 +404,32 @@ def test_rop_and_lop_of_every_op_db_record(info):
     for J, g in zip(jacobians, got_vj):
         want = np.tensordot(u_value, J, axes=u_value.ndim)
         np.testing.assert_allclose(g, want, err_msg="Lop", **tol)
+
+
+# ------------------------------------------------------ the default backend
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_derivative_graphs_agree_on_the_c_backend(name):
+    """Gradient, Rop and jacobian graphs, compiled to C, match the python oracle."""
+    fn, _, shapes = CASES[name]
+    values, tangents = _sample(shapes, 0), _sample(shapes, 1)
+    inputs, vs = _symbolic(shapes), _symbolic(shapes)
+    out = fn(*inputs)
+    outputs = [*sg.jacobian(out, inputs), sg.Rop(out, inputs, vs)]
+    outputs += sg.grad((out**2).sum(), inputs)
+    args = inputs + vs
+    want = sg.function(args, outputs, backend="python", on_unused_input="ignore")
+    got = sg.function(args, outputs, backend="c", on_unused_input="ignore")
+    for a, b in zip(got(*values, *tangents), want(*values, *tangents)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_hessian_through_the_batched_fallback_on_the_c_backend():
+    x = T.vector("x")
+    H = sg.hessian((CumSum()(x**3) * x).sum(), x)
+    value = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(
+        sg.function([x], H, backend="c")(value),
+        sg.function([x], H, backend="python")(value),
+    )

@@ -300,7 +300,7 @@ def test_error_non_scalar_cost_names_variable_and_source_line():
     assert "the cost must be a scalar" in message
     assert "float64 matrix of shape (?, ?)" in message
     assert f"test_gradient.py:{line_y} (y = T.tanh(x))" in message
-    assert f"sg.grad called at test_gradient.py:{line_call} (sg.grad(y, x))" in message
+    assert f"called from test_gradient.py:{line_call} (sg.grad(y, x))" in message
     assert "cost.sum()" in message  # a likely fix
 
 
