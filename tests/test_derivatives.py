@@ -10,7 +10,8 @@ import symgraph.tensor as T
 from symgraph.graph import Apply, as_tensor_variable, toposort
 from symgraph.op import Op
 from symgraph.ops.batched import Batched, vectorize_graph
-from tests.op_db import FLOATS, OP_DB
+from tests.op_db import OP_DB
+from tests.test_gradient import float64_case
 
 
 def run(outputs, inputs, *values):
@@ -359,21 +360,7 @@ def test_vectorize_graph_matches_a_loop():
 def test_rop_and_lop_of_every_op_db_record(info):
     """J v and u^T J of each op against the finite-difference Jacobian of its
     NumPy reference (in float64: float32 results get a coarser check)."""
-    shapes = (
-        info.grad_shapes or [s for s in info.shapes if all(np.prod(x) > 0 for x in s)]
-    )[0]
-    dtypes = (
-        info.dtypes[0]
-        if isinstance(info.dtypes[0], tuple)
-        else ("float64",) * info.nargs
-    )
-    dtypes = tuple("float64" if d in FLOATS else d for d in info.arg_dtypes(dtypes))
-    values = info.make_values(shapes, dtypes, seed=7)
-    wrt = (
-        info.grad_args
-        if info.grad_args is not None
-        else tuple(i for i, d in enumerate(dtypes) if d in FLOATS)
-    )
+    shapes, dtypes, values, wrt = float64_case(info)
     inputs = info.make_inputs(shapes, dtypes)
     out = info.fn(*inputs)
     coarse = out.dtype != "float64"

@@ -521,6 +521,25 @@ def _shape(f, point):
     return np.shape(run(f(x), [x], point))
 
 
+def float64_case(info, seed: int = 7):
+    """``(shapes, dtypes, values, wrt)``: a record's first gradient case, with
+    its float arguments in float64 and ``wrt`` the positions differentiated."""
+    cases = info.grad_shapes or [
+        s for s in info.shapes if all(np.prod(x) > 0 for x in s)
+    ]
+    dtypes = (
+        info.dtypes[0]
+        if isinstance(info.dtypes[0], tuple)
+        else ("float64",) * info.nargs
+    )
+    dtypes = tuple("float64" if d in FLOATS else d for d in info.arg_dtypes(dtypes))
+    values = info.make_values(cases[0], dtypes, seed=seed)
+    wrt = info.grad_args
+    if wrt is None:
+        wrt = tuple(i for i, d in enumerate(dtypes) if d in FLOATS)
+    return cases[0], dtypes, values, wrt
+
+
 # Every differentiable op of tests/op_db.py, differentiated twice: the
 # gradient of <grad(<f, p>), w> is checked against finite differences.
 SECOND_ORDER_XFAIL = {
@@ -533,21 +552,7 @@ SECOND_ORDER_XFAIL = {
 def test_second_order_of_every_op_db_record(info):
     if info.name in SECOND_ORDER_XFAIL:
         pytest.xfail(SECOND_ORDER_XFAIL[info.name])
-    shapes = (
-        info.grad_shapes or [s for s in info.shapes if all(np.prod(x) > 0 for x in s)]
-    )[0]
-    dtypes = (
-        info.dtypes[0]
-        if isinstance(info.dtypes[0], tuple)
-        else ("float64",) * info.nargs
-    )
-    dtypes = tuple("float64" if d in FLOATS else d for d in info.arg_dtypes(dtypes))
-    values = info.make_values(shapes, dtypes, seed=7)
-    wrt = (
-        info.grad_args
-        if info.grad_args is not None
-        else tuple(i for i, d in enumerate(dtypes) if d in FLOATS)
-    )
+    shapes, dtypes, values, wrt = float64_case(info)
     with np.errstate(all="ignore"):
         out_shape = np.shape(info.ref(*values))
     projection = np.random.default_rng(1).uniform(0.5, 1.5, size=out_shape)
