@@ -140,6 +140,11 @@ class FunctionGraph:
         self._repl: dict[Variable, Variable] = {}
         self._merge: dict[tuple, object] = {}
         self._seq = 0
+        #: Bumped whenever some variable gains or loses readers (a rebuilt node
+        #: taking over from the old one does not count): a live node whose
+        #: rewrites all declined, visited again with no change since, declines
+        #: again (its inputs are immutable; only reader counts could differ).
+        self.changes = 0
         self._on_node = on_node or (lambda node: None)
         for i, var in enumerate(self.outputs):
             self._clients_of(var)[("output", i)] = None
@@ -228,6 +233,7 @@ class FunctionGraph:
         if new is old:
             return new
         check_replacement_type(old, new, reason)
+        self.changes += 1
         moved = self._live_clients.pop(old, None) or {}
         target = self._clients_of(new)
         self._repl[old] = new
@@ -280,6 +286,7 @@ class FunctionGraph:
                 self._repl[old] = new
             return
         self._add_node(node, key)
+        self.changes += 1
         self._on_node(node)
 
     def _merge_partner(self, node, key):
@@ -375,6 +382,7 @@ class FunctionGraph:
     def _remove_node(self, node) -> None:
         if self._live.pop(node, None) is None:
             return
+        self.changes += 1
         self._keys.pop(node, None)
         for pos, var in enumerate(node.inputs):
             var = self.resolve(var)
@@ -398,6 +406,7 @@ class FunctionGraph:
             if any(live_clients.get(o) for o in owner.outputs):
                 continue
             del live[owner]
+            self.changes += 1
             self._keys.pop(owner, None)
             for pos, inp in enumerate(owner.inputs):
                 inp = self.resolve(inp)

@@ -271,6 +271,7 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str):
     for node in list(fgraph.nodes):
         push(node)
     dispatch = Dispatch(rewrites, stats)
+    declined: dict = {}  # node -> fgraph.changes when all its rewrites declined
     guard = 50 * max(len(queued), 1) + 1000
     visits = 0
     while heap:
@@ -289,9 +290,17 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str):
                     stacklevel=4,
                 )
             continue  # keep draining: stale nodes must still be rebuilt
+        if declined.get(node) == fgraph.changes:
+            continue  # nothing it could see has changed: it would decline again
+        failed = False
         for rw, counter in dispatch.candidates(node):
-            if apply_rewrite(fgraph, node, rw, counter):
+            applied = apply_rewrite(fgraph, node, rw, counter)
+            if applied:
                 break
+            failed = failed or applied is None
+        else:
+            if not failed:
+                declined[node] = fgraph.changes
     fgraph._on_node = lambda node: None
     return visits, visits <= guard
 
@@ -323,7 +332,8 @@ class Dispatch:
         return found
 
 
-def apply_rewrite(fgraph, node, rw: Rewrite, counter: RewriteCounter) -> bool:
+def apply_rewrite(fgraph, node, rw: Rewrite, counter: RewriteCounter) -> bool | None:
+    """Run one rewrite on one node: True when it applied, None when it failed."""
     counter.calls += 1
     t0 = time.perf_counter()
     try:
@@ -336,7 +346,7 @@ def apply_rewrite(fgraph, node, rw: Rewrite, counter: RewriteCounter) -> bool:
     except Exception as exc:  # a broken rewrite must not break compilation
         counter.rejected += 1
         warnings.warn(f"rewrite {rw.name} failed on {node}: {exc}", RewriteWarning, stacklevel=4)
-        return False
+        return None
     finally:
         counter.time += time.perf_counter() - t0
     for old, new in pairs:
