@@ -26,6 +26,7 @@ text holds no user text: only positional names.
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 
@@ -74,12 +75,27 @@ def make_fast_call(program, function):
     for j, (_, data) in enumerate(compiled.const_cells):
         env[f"k{j}"] = data
     outs, allocs = [], []
+    spare = env["spare"] = [None] * len(program.updated)
+    env["refs"] = sys.getrefcount
     for k, (pred, dtype) in enumerate(zip(seg.prediction_text, seg.out_dtypes)):
         env[f"dt{k}"] = dtype
         if pred is None:
             outs.append("None")
             continue
-        allocs.append(f"        o{k} = empty({_local(pred, names)}, dt{k})")
+        shape = _local(pred, names)
+        j = k - n_out
+        if j >= 0:
+            # An update's output reuses the array this variable held before
+            # the previous call, when nothing else refers to it any more.
+            allocs += [
+                f"        u{j} = spare[{j}]",
+                f"        if u{j} is not None and refs(u{j}) == 3 and u{j}.shape == {shape}:",
+                f"            o{k} = u{j}",
+                "        else:",
+                f"            o{k} = empty({shape}, dt{k})",
+            ]
+        else:
+            allocs.append(f"        o{k} = empty({shape}, dt{k})")
         outs.append(f"o{k}")
     if allocs:  # a shape guessed from a wrong argument may not be valid
         lines += ["    try:", *allocs, "    except Exception:", "        return slow(args)"]
@@ -90,6 +106,7 @@ def make_fast_call(program, function):
     lines += ["    if rc:", f"        return finish(rc, args, [{', '.join(outs)}])"]
     for j in range(len(program.updated)):
         env[f"updated{j}"] = program.updated[j]
+        lines.append(f"    spare[{j}] = updated{j}._value")
         lines.append(f"    updated{j}._value = o{n_out + j}")
     if function.single:
         lines.append("    return o0")
@@ -100,6 +117,7 @@ def make_fast_call(program, function):
     def deliver(values):
         for var, value in zip(program.updated, values[n_out:]):
             var._value = value
+        spare[:] = [None] * len(spare)
         return values[0] if function.single else list(values[:n_out])
 
     def slow(args):

@@ -41,6 +41,7 @@ typedef struct {
     int32_t type;      /* NumPy type number */
     int32_t layout_ok; /* native byte order and aligned */
     int32_t present;   /* 0: no array passed (an output C must allocate) */
+    int32_t writeable;
 } sg_array;
 
 enum { SG_OK = 0, SG_BAD_ARG = 1, SG_ERROR = 2, SG_BUSY = 3, SG_FRESH = 4 };
@@ -154,10 +155,14 @@ static inline void *sg_output(sg_state *st, const sg_array *a, int k, int node,
                 nd > 2 ? shape[2] : 0, itemsize, 0);
         return NULL;
     }
-    if (a->present && a->ndim == nd) {
+    if (a->present && a->ndim == nd && a->writeable && a->layout_ok) {
+        /* the array Python passed, if it has this shape and is C-contiguous */
         int same = 1;
-        for (int d = 0; d < nd; d++)
-            same &= a->shape[d] == shape[d];
+        int64_t stride = itemsize;
+        for (int d = nd - 1; d >= 0; d--) {
+            same &= a->shape[d] == shape[d] && (shape[d] <= 1 || a->strides[d] == stride);
+            stride *= shape[d];
+        }
         if (same)
             return a->data;
     }
@@ -215,6 +220,7 @@ static inline void sg_from_numpy(intptr_t obj, sg_array *a)
     a->strides = *(const int64_t *const *)(p + SG_NP_STRIDES);
     a->type = *(const int *)(descr + SG_NP_TYPENUM);
     a->layout_ok = descr[SG_NP_BYTEORDER] != '>' && (flags & SG_NP_ALIGNED);
+    a->writeable = (flags & SG_NP_WRITEABLE) != 0;
     a->present = 1;
 }
 
@@ -250,6 +256,7 @@ typedef struct {
     int32_t type;
     int32_t layout_ok;
     int32_t present;
+    int32_t writeable;
 } sg_array;
 typedef struct sg_state sg_state;
 sg_state *sg_new_state(void);

@@ -263,6 +263,7 @@ class CProgram:
             arrays[i].shape, arrays[i].strides = shape, strides
             arrays[i].ndim, arrays[i].type = a.ndim, a.dtype.num
             arrays[i].layout_ok = int(a.dtype.isnative and a.flags.aligned)
+            arrays[i].writeable = int(a.flags.writeable)
             arrays[i].present = 1
         return seg.run(state, arrays)
 

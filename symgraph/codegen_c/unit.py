@@ -175,6 +175,7 @@ class UnitRenderer:
         ]
         out += [f"#define SG_NP_{n} {lay.get(n.lower(), 0)}" for n in names]
         out.append("#define SG_NP_ALIGNED 0x0100")
+        out.append("#define SG_NP_WRITEABLE 0x0400")
         return "\n".join(out)
 
     def _entry_points(self, k: int, n_in: int, n_out: int) -> str:

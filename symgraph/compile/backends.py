@@ -21,7 +21,13 @@ def register_backend(name: str, factory, available=lambda: True) -> None:
     _AVAILABLE[name] = available
 
 
+_loaded = False
+
+
 def _load_builtin_backends() -> None:
+    global _loaded
+    if _loaded:
+        return
     import importlib
 
     import symgraph.compile.python_backend  # noqa: F401
@@ -37,6 +43,7 @@ def _load_builtin_backends() -> None:
         except ImportError as exc:
             if exc.name != module and (exc.name or "").split(".")[0] not in packages:
                 raise
+    _loaded = True
 
 
 _warned_no_c = False

@@ -262,7 +262,10 @@ def test_second_function_on_an_identical_graph_is_cached():
         return sg.function([x], T.tanh(x * 2 + 1).sum(axis=0), backend="c")
 
     build()
-    start = time.perf_counter()
-    f = build()
-    assert time.perf_counter() - start < 0.02
+    times = []
+    for _ in range(5):  # the best of a few: the machine may be busy
+        start = time.perf_counter()
+        f = build()
+        times.append(time.perf_counter() - start)
+    assert min(times) < 0.02, times
     assert f(np.ones((2, 3))).shape == (3,)
