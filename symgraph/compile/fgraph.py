@@ -302,7 +302,8 @@ class FunctionGraph:
 
     def refresh(self, node):
         """A stale node rebuilt on the current variables (a new Apply), live."""
-        new = rebuild(node, [self.resolve(v) for v in node.inputs])
+        repl = self._repl
+        new = rebuild(node, [self.resolve(v) if v in repl else v for v in node.inputs])
         key = merge_key(new)
         other = self._merge_partner(new, key)
         if other is None:
@@ -360,15 +361,20 @@ class FunctionGraph:
         return clients
 
     def _add_node(self, node, key=False) -> None:
-        live, repl = self._live, self._repl
+        live, repl, live_clients = self._live, self._repl, self._live_clients
         major = 0
         for pos, var in enumerate(node.inputs):
             if var in repl:
                 var = self.resolve(var)
-            self._clients_of(var)[(node, pos)] = None
+            clients = live_clients.get(var)
+            if clients is None:
+                clients = live_clients[var] = {}
+            clients[(node, pos)] = None
             owner = var.owner
             if owner is not None and owner in live:
-                major = max(major, (live[owner] >> 32) + 1)
+                depth = (live[owner] >> 32) + 1
+                if depth > major:
+                    major = depth
         self._seq += 1
         live[node] = (major << 32) | self._seq
         if key is False:
@@ -426,10 +432,7 @@ def merge_key(node):
     op = node.op
     if getattr(op, "destroy_map", None) or getattr(op, "no_merge", False):
         return None
-    return (
-        op,
-        tuple(v.signature() if isinstance(v, Constant) else v for v in node.inputs),
-    )
+    return (op, tuple([v.signature() if isinstance(v, Constant) else v for v in node.inputs]))
 
 
 _TYPE_ONLY: set = set()
@@ -470,17 +473,27 @@ def rebuild(node, inputs) -> Apply:
             elif old.type != new.type or isinstance(old, Constant) or isinstance(new, Constant):
                 break
         else:
-            return Apply(op, inputs, [_fresh_output(o) for o in node.outputs])
+            return _clone(node, inputs)
     return op.make_node(*inputs)
 
 
-def _fresh_output(old: Variable) -> Variable:
-    """A new, ownerless variable of ``old``'s type and source line (no name)."""
-    var = Variable.__new__(Variable)
-    var.type = old.type
-    var.owner = var.index = var.name = var._tag = None
-    var.trace = old.trace
-    return var
+def _clone(node, inputs: list) -> Apply:
+    """A new Apply of ``node``'s op on ``inputs`` (Variables of the old inputs'
+    types) with new outputs of the old outputs' types and source lines."""
+    new = Apply.__new__(Apply)
+    new.op = node.op
+    new.inputs = inputs
+    new._tag = None
+    outputs = new.outputs = []
+    for index, old in enumerate(node.outputs):
+        var = Variable.__new__(Variable)
+        var.type = old.type
+        var.owner = new
+        var.index = index
+        var.name = var._tag = None
+        var.trace = old.trace
+        outputs.append(var)
+    return new
 
 
 def check_replacement_type(old: Variable, new: Variable, reason: str = "") -> None:

@@ -268,18 +268,23 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str):
             heapq.heappush(heap, priority)
 
     fgraph._on_node = push
-    for node in list(fgraph.nodes):
-        push(node)
+    for node, priority in live.items():
+        queued[priority] = node
+    heap.extend(queued)
+    heapq.heapify(heap)
     dispatch = Dispatch(rewrites, stats)
     declined: dict = {}  # node -> fgraph.changes when all its rewrites declined
     guard = 50 * max(len(queued), 1) + 1000
     visits = 0
+    replaced = fgraph._repl
     while heap:
         node = queued.pop(heapq.heappop(heap))
         if node not in live:
             continue
-        if fgraph.is_stale(node):
-            node = fgraph.refresh(node)
+        for var in node.inputs:
+            if var in replaced:  # stale: rebuild it on the current variables
+                node = fgraph.refresh(node)
+                break
         visits += 1
         if visits > guard:
             if visits == guard + 1:
