@@ -471,6 +471,19 @@ def main(argv=None) -> int:
     return 0
 
 
+def busy_warning(info) -> list[str]:
+    """A warning line when other work kept the CPUs busy during the run."""
+    loads = [x[0] for x in (info["loadavg_start"], info["loadavg_end"]) if x]
+    cpus = info["cpus_total"] or 1
+    if loads and max(loads) > cpus:
+        return [
+            f"- **warning: the 1-minute load average reached {max(loads):.1f} on "
+            f"{cpus} CPUs: other processes competed for the CPUs, so these timings "
+            "(multi-threaded ones most) are unreliable**"
+        ]
+    return []
+
+
 def report(info, versions, libs, rounds, all_results, copy_times, compile_results):
     load = "/".join(f"{x:.2f}" for x in info["loadavg_start"] or ())
     load_end = "/".join(f"{x:.2f}" for x in info["loadavg_end"] or ())
@@ -482,6 +495,7 @@ def report(info, versions, libs, rounds, all_results, copy_times, compile_result
         f"- every library held to {info['threads']} threads; load average "
         f"{load or '?'} at start, {load_end or '?'} at end",
         "- versions: " + ", ".join(f"{libs[n][2]} {v}" for n, v in versions.items()),
+        *busy_warning(info),
         f"- median of {rounds} interleaved rounds; ratios are time / time of NumPy "
         "or of the fastest peer (PyTensor, JAX, PyTorch): below 1.00x is faster",
         "",
