@@ -14,6 +14,7 @@ below that, ``build.compile_library`` caches the shared object on disk.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 
 import numpy as np
@@ -34,6 +35,12 @@ _memory: OrderedDict = OrderedDict()
 
 # IEEE semantics: no contraction of a*b+c into an FMA (NumPy does not).
 EXTRA_CFLAGS = ("-ffp-contract=off",)
+
+# OpenMP worker threads that spin after a region steal the core from the
+# BLAS threads of the next product (and from other processes): let them
+# sleep. Read by libgomp when it loads, which is after this import; a
+# user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 # --------------------------------------------------------------- graph key

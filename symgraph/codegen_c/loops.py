@@ -21,8 +21,17 @@ import re
 from .lower import product
 
 #: Elements of cheap arithmetic worth splitting across threads; loops calling
-#: math functions divide it by their cost.
-PARALLEL_MIN = 1 << 16
+#: math functions divide it by their cost. Set high: a parallel region costs
+#: microseconds, and when the cores are shared (other processes, BLAS
+#: threads) one late thread stalls the whole region for milliseconds.
+PARALLEL_MIN = 1 << 20
+#: No loop under this many elements runs in parallel, whatever its cost.
+PARALLEL_FLOOR = 1 << 15
+
+
+def parallel_threshold(cost: int) -> int:
+    """Elements from which a loop of this per-element cost runs in parallel."""
+    return max(PARALLEL_MIN // cost, PARALLEL_FLOOR)
 _MATH_CALL = re.compile(r"\b(?!sg_)[a-z][a-z0-9]*\(")
 
 
@@ -99,7 +108,7 @@ def emit_loops(
     dims = list(dims)
     with ctx.capture() as probe:
         body(Index(dims=[f"i{d}" for d in range(len(dims))]))
-    threshold = max(PARALLEL_MIN // loop_cost(probe), 2048)
+    threshold = parallel_threshold(loop_cost(probe))
     size = _static_size(static)
     parallel = parallel and ctx.unit.openmp and (size is None or size >= threshold)
     axes = [d for d in range(len(dims)) if static[d] != 1]

@@ -8,7 +8,7 @@ for float32), and the result. Labels are checked against the class axis.
 
 from __future__ import annotations
 
-from .loops import PARALLEL_MIN, Index
+from .loops import Index, parallel_threshold
 from .registry import rule
 from .scalar_table import CTYPES
 
@@ -32,7 +32,7 @@ def _group_loops(ctx, x, group, kept, inner) -> None:
             ctx.close()
 
     if ctx.unit.openmp and iterated:
-        ctx.open(f"if ({size} >= {PARALLEL_MIN // 16} && {x.shape(iterated[0])} > 1)")
+        ctx.open(f"if ({size} >= {parallel_threshold(24)} && {x.shape(iterated[0])} > 1)")
         nest(True)
         ctx.reopen("else")
         nest(False)

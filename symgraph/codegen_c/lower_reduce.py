@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from symgraph.graph import TensorType
 from symgraph.ops.elemwise import broadcast_static_shapes
 
-from .loops import PARALLEL_MIN, Index, loop_cost
+from .loops import Index, loop_cost, parallel_threshold
 from .lower import INLINE_CONSUMERS
 from .registry import classes, rule
 from .render import c_literal
@@ -99,7 +99,7 @@ def emit_reduction(ctx, node, red: Reduction, x_var=None) -> None:
             ctx.emit("    " + ctx.op_error("cannot reduce an empty group (it has no identity)"))
     with ctx.capture() as probe:
         _updates(ctx, red, ["a"] * len(red.accs), Index(dims=[f"i{d}" for d in range(nd)]), x_var)
-    threshold = max(PARALLEL_MIN // loop_cost(probe), 2048)
+    threshold = parallel_threshold(loop_cost(probe))
     names = [ctx.tmp("acc") for _ in red.accs]
 
     def result() -> str:
