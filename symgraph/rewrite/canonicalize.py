@@ -47,25 +47,24 @@ def _uniform(node, dtype) -> bool:
 
 
 def _expand(fgraph, out, kinds, mul: bool, shared: bool = False):
-    """The terms of the tree at ``out``: [(+1/-1, var)], the sign of negs, opened?
+    """The terms of the tree at ``out``: [(+1/-1, var)], the sign of negs, opened?,
+    and whether a child was left closed only because it has other readers.
 
     Children with other readers are opened only when ``shared`` (their value
     is still computed for those readers; worth it only if a term cancels).
     """
     dtype = out.dtype
-    terms, negs, opened = [], 1, False
+    terms, negs, opened, held = [], 1, False, False
     stack = [(1, out, True)]
     while stack:
         sign, v, root = stack.pop()
         op = scalar_op(v)
-        openable = (
-            isinstance(op, kinds)
-            and _uniform(v.owner, dtype)
-            and (
-                root
-                or ((shared or fgraph.n_clients(v) == 1) and len(terms) + len(stack) < MAX_TERMS)
-            )
-        )
+        openable = isinstance(op, kinds) and _uniform(v.owner, dtype)
+        if openable and not root:
+            alone = shared or fgraph.n_clients(v) == 1
+            room = len(terms) + len(stack) < MAX_TERMS
+            held = held or (room and not alone)
+            openable = alone and room
         if not openable:
             terms.append((sign, v))
             continue
@@ -79,7 +78,7 @@ def _expand(fgraph, out, kinds, mul: bool, shared: bool = False):
             kids.append(entry)
         for s, child in reversed(kids):
             stack.append((s, child, False))
-    return terms, negs, opened
+    return terms, negs, opened, held
 
 
 def _same(a, b) -> bool:
@@ -150,7 +149,7 @@ def local_add_canonical(fgraph, node):
     dtype = out.dtype
     if not _exact_dtype(dtype) or not _uniform(node, dtype):
         return None
-    terms, _, opened = _expand(fgraph, out, _ADDLIKE, mul=False)
+    terms, _, opened, _ = _expand(fgraph, out, _ADDLIKE, mul=False)
     terms, cancelled = _cancel(terms, lambda v: True)
     consts = [(s, v, scalar_constant(v)) for s, v in terms]
     consts = [c for c in consts if c[2] is not None]
@@ -239,10 +238,10 @@ def local_mul_canonical(fgraph, node):
         return None
     if isinstance(node.op.scalar_op, S.Neg) and scalar_op(node.inputs[0]) is None:
         return None  # plain -x: the add canonicaliser's business
-    terms, negs, opened = _expand(fgraph, out, _MULLIKE, mul=True)
+    terms, negs, opened, held = _expand(fgraph, out, _MULLIKE, mul=True)
     terms, cancelled = _cancel(terms, is_nonzero)
-    if not cancelled:  # a factor shared with other readers may still cancel
-        wide, wide_negs, _ = _expand(fgraph, out, _MULLIKE, mul=True, shared=True)
+    if not cancelled and held:  # a factor shared with other readers may still cancel
+        wide, wide_negs, _, _ = _expand(fgraph, out, _MULLIKE, mul=True, shared=True)
         wide, cancelled = _cancel(wide, is_nonzero)
         if cancelled:
             terms, negs = wide, wide_negs

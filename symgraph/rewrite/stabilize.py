@@ -169,7 +169,7 @@ def local_mul_distribute_cancel(fgraph, node):
         if not isinstance(scalar_op(t), _ADDLIKE) or isinstance(scalar_op(t), S.Neg):
             continue
         others = [f for j, f in enumerate(factors) if j != i]
-        terms, _, _ = _expand(fgraph, t, _ADDLIKE, mul=False)
+        terms, _, _, _ = _expand(fgraph, t, _ADDLIKE, mul=False)
         if not any(_absorbs(f, term) for f in others for _, term in terms):
             continue
         parts = [(s, M.mul(*others, term)) for s, term in terms]
