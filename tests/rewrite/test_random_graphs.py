@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symgraph.tensor as T
-from tests.rewrite.helpers import check
+from tests.rewrite.helpers import compile_both
 
 A, B, C = T.matrix("a"), T.matrix("b"), T.row("c")
 VALUES = [np.linspace(0.2, 1.9, 12).reshape(3, 4), np.linspace(-1.5, 1.5, 12).reshape(3, 4), np.linspace(0.3, 1.2, 4).reshape(1, 4)]
@@ -30,4 +30,11 @@ def graphs(draw, depth=4):
 
 @given(graphs())
 def test_optimized_equals_unoptimized(expr):
-    check([A, B, C], expr, VALUES, rtol=1e-9, atol=1e-12)
+    f, g = compile_both([A, B, C], expr)
+    got, want = f(*VALUES), g(*VALUES)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    # x - x -> 0 and x * 0 -> 0 assume finite x (as Theano's rewrites did):
+    # where the unoptimized graph overflows (exp(exp(exp(x)))), the optimized
+    # one may be finite. Everywhere else they must agree.
+    finite = np.isfinite(want)
+    np.testing.assert_allclose(got[finite], want[finite], rtol=1e-9, atol=1e-12)
