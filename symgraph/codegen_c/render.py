@@ -140,6 +140,7 @@ class Decl:
 
 
 _IDENT = re.compile(r"[A-Za-z_]\w*")
+_COMMENT = re.compile(r"/\*.*?\*/")
 
 
 def drop_unused(lines: list) -> list[str]:
@@ -148,7 +149,7 @@ def drop_unused(lines: list) -> list[str]:
     tokens = []
     for line in lines:
         text = line.text if isinstance(line, Decl) else line
-        words = _IDENT.findall(text)
+        words = _IDENT.findall(_COMMENT.sub(" ", text))
         if isinstance(line, Decl):
             words.remove(line.name)
         tokens.append(words)
@@ -357,7 +358,7 @@ class SegmentRenderer:
         cv.dims = [self._shape_local(name, d, expr) for d, expr in enumerate(dims)]
         for d, expr in enumerate(strides):
             self.declare("int64_t", f"{name}_stride{d}", expr)
-        self.emit(f"const {cv.ctype} *{name} = {data};")
+        self.lines.append(Decl(name, "    " * self.level + f"const {cv.ctype} *{name} = {data};"))
         self.slots.extend(base.root, var)
         return cv
 

@@ -126,15 +126,32 @@ def _coverage_graphs():
         T.set_subtensor(x[0], v), T.inc_subtensor(x[:, 1:n], 1.0),
     ]
     products = [T.dot(x, y), T.dot(x, v), T.dot(v, v), T.matmul(t3, t3), T.dot(i, j), f32 @ f32]
+    from symgraph.ops.batched import Batched
+    from symgraph.ops.nnet import PickLabel, ScatterLabel, Softmax
+
+    labels = T.lvector("labels")
+    nnet = [
+        T.nnet.softmax(x), T.nnet.log_softmax(x, axis=0), T.nnet.softmax(t3, axis=None),
+        T.nnet.softmax_crossentropy_with_logits(x, labels),
+        T.nnet.softmax_crossentropy_with_logits(x, T.nnet.softmax(y)),
+        PickLabel()(x, labels), ScatterLabel()(v, labels, 4),
+        T.concatenate([x, y], axis=1), T.split(v, [1, n], 2)[1] + 0, T.repeat(v, n),
+        T.repeat(x, labels, axis=0), x[labels] + 0, x[labels, 1:] * 2, x[x > 0] + 1,
+        T.inc_subtensor(x[labels], 1.0), T.set_subtensor(x[x > 1], 0.0),
+        Batched(Softmax(-1), (True,))(t3),
+    ]
     return {
         "elementwise": ([x, y, f32, i, j, b8, u8], elementwise),
         "reductions": ([x, f32, i], reductions),
         "shapes": ([x, v, n], shapes),
         "products": ([x, y, v, t3, i, j, f32], products),
+        "nnet_join_indexing": ([x, y, v, t3, n, labels], nnet),
     }
 
 
-@pytest.mark.parametrize("family", ["elementwise", "reductions", "shapes", "products"])
+@pytest.mark.parametrize(
+    "family", ["elementwise", "reductions", "shapes", "products", "nnet_join_indexing"]
+)
 def test_generated_c_compiles_with_all_warnings(family):
     inputs, outputs = _coverage_graphs()[family]
     f = sg.function(inputs, outputs, backend="c", on_unused_input="ignore")
