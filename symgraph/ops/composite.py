@@ -101,14 +101,17 @@ class Composite(ScalarOp):
         """The dtype of every input and step result, in order."""
         known = list(dtypes)
         for op, args in self.nodes:
-            arg_dtypes = [a[2] if isinstance(a, tuple) else known[a] for a in args]
-            known.append(op.output_dtype(*arg_dtypes))
+            arg_dtypes = tuple([a[2] if isinstance(a, tuple) else known[a] for a in args])
+            known.append(_step_dtype(op, arg_dtypes))
         return known
 
     def output_dtype(self, *dtypes) -> str:
         if len(dtypes) != self.nin:
             raise TypeError(f"{self}: takes {self.nin} inputs, got {len(dtypes)}")
-        return self.step_dtypes(*dtypes)[-1]
+        cache = self.__dict__.setdefault("_dtype_cache", {})
+        if dtypes not in cache:
+            cache[dtypes] = self.step_dtypes(*dtypes)[-1]
+        return cache[dtypes]
 
     def perform(self, inputs: list, out_dtype: str):
         dtypes = self.step_dtypes(*(np.asarray(x).dtype.name for x in inputs))
@@ -142,6 +145,19 @@ class Composite(ScalarOp):
             ]
             values.append(Elemwise(op)(*vals))
         return values[-1]
+
+
+#: ``(scalar op, input dtypes) -> output dtype``: NumPy's dtype resolution
+#: costs microseconds and fused expressions repeat a few combinations.
+_STEP_DTYPES: dict = {}
+
+
+def _step_dtype(op, dtypes: tuple) -> str:
+    key = (op, dtypes)
+    dtype = _STEP_DTYPES.get(key)
+    if dtype is None:
+        dtype = _STEP_DTYPES[key] = op.output_dtype(*dtypes)
+    return dtype
 
 
 # ----------------------------------------------------------- fused reduction
