@@ -77,7 +77,9 @@ class CVar:
     elementwise value computed inside the consumer's loop).
     """
 
-    __slots__ = ("var", "name", "kind", "contiguous", "literal", "root", "dims", "strides")
+    __slots__ = (
+        "var", "name", "kind", "contiguous", "literal", "root", "dims", "strides", "value"
+    )
 
     def __init__(
         self, var, name, kind, contiguous=False, literal=False, root=None, dims=None
@@ -95,6 +97,9 @@ class CVar:
         self.dims = dims if dims is not None else []
         #: literal element strides, where known when generating (constants)
         self.strides = None
+        #: for an array of one element (all sizes statically 1): its value as
+        #: a C expression, which element reads use instead of a load
+        self.value = None
 
     @property
     def dtype(self) -> str:

@@ -25,10 +25,8 @@ def alias(ctx, out, src) -> None:
 def c_DimShuffle(op, node, ctx) -> None:
     x = ctx.var(node.inputs[0])
     (out,) = node.outputs
-    if x.kind == "scalar":  # a scalar with size-1 axes added: still one value
-        from .lower import CVar
-
-        ctx.cvars[out] = CVar(out, x.name, "scalar", literal=x.literal, dims=["1"] * out.ndim)
+    if x.kind == "scalar" and out.ndim == 0:
+        alias(ctx, out, x)
         return
     dims, strides = [], []
     for axis in op.new_order:
@@ -38,7 +36,11 @@ def c_DimShuffle(op, node, ctx) -> None:
         else:
             dims.append(x.shape(axis))
             strides.append(x.stride(axis))
-    ctx.new_view(out, x, ctx.pointer(x), dims, strides)
+    view = ctx.new_view(out, x, ctx.pointer(x), dims, strides)
+    if x.kind == "scalar":
+        view.value = x.name  # one value with size-1 axes: read it directly
+    elif x.value is not None:
+        view.value = x.value
 
 
 VIEW_OPS.add(DimShuffle)

@@ -415,6 +415,8 @@ class SegmentRenderer:
         cv = self.var(var)
         if cv.kind == "scalar":
             return cv.name
+        if cv.value is not None:
+            return cv.value
         if cv.kind == "inline":
             return self.unit.inline_value(self, var.owner, index)
         return f"{cv.name}[{index.offset(cv)}]"

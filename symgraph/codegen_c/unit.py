@@ -96,16 +96,17 @@ class UnitRenderer:
     # -------------------------------------------------------------- constants
     def constant(self, var) -> CVar:
         data = var.data
-        if data.size == 1 and all(s == 1 for s in var.type.shape):
-            # one element: a literal, whatever the number of (size-1) axes
+        if data.ndim == 0:
             literal = c_literal(data.item(), var.dtype)
-            return CVar(var, literal, "scalar", literal=True, dims=["1"] * data.ndim)
+            return CVar(var, literal, "scalar", literal=True, dims=[])
         name = self._const_names.const()
         values = ", ".join(c_literal(v, var.dtype) for v in data.ravel().tolist()) or "0"
         size = max(data.size, 1)
         self.globals.append(f"static const {CTYPES[var.dtype]} {name}[{size}] = {{{values}}};")
         cv = CVar(var, name, "array", contiguous=True, dims=[str(s) for s in data.shape])
         cv.strides = [str(s // data.itemsize) for s in np.empty(data.shape, data.dtype).strides]
+        if data.size == 1 and all(s == 1 for s in var.type.shape):
+            cv.value = c_literal(data.item(), var.dtype)  # read as a literal
         return cv
 
     # ------------------------------------------------------- elementwise hooks
@@ -148,8 +149,9 @@ class UnitRenderer:
                 "/* glibc libmvec: vector versions of these, for '#pragma omp simd' */\n"
                 + simd_declarations(used_mvec)
             )
-        if self.globals:
-            parts.append("\n".join(self.globals))
+        used = [g for g in self.globals if re.search(rf"\b{g.split('[')[0].split()[-1]}\b", body)]
+        if used:  # constants that the code still reads
+            parts.append("\n".join(used))
         parts.append(body)
         return "\n\n".join(parts) + "\n"
 
