@@ -24,7 +24,7 @@ from symgraph.graph import Constant, SharedVariable
 
 from .build import compile_library
 from .lower import INLINE_CONSUMERS, can_lower
-from .runtime import NUMPY_LAYOUT, CProgram, Compiled, Segment
+from .runtime import NUMPY_LAYOUT, Compiled, CProgram, Segment
 from .shapes import predict_output_shapes
 from .toolchain import compiler_works, get_toolchain
 from .unit import UnitRenderer, embeddable
@@ -161,7 +161,9 @@ def build(fgraph, name=None) -> Compiled:
         seg_nodes = steps[0][1] if steps else []
         inputs = list(fgraph.inputs) + _big_constants(seg_nodes)
         outputs = list(fgraph.outputs)
-        segments.append((seg_nodes, inputs, outputs, plan_inline(seg_nodes, outputs, clients)))
+        segments.append(
+            (seg_nodes, inputs, outputs, plan_inline(seg_nodes, outputs, clients))
+        )
         step_meta.append(("c", 0))
     else:
         produced_by = {}
@@ -177,7 +179,9 @@ def build(fgraph, name=None) -> Compiled:
             inputs, outputs = [], []
             for node in group:
                 for var in node.inputs:
-                    if (var.owner not in inside and not embeddable(var)) and var not in inputs:
+                    if (
+                        var.owner not in inside and not embeddable(var)
+                    ) and var not in inputs:
                         inputs.append(var)
             for node in group:
                 for out in node.outputs:
@@ -192,33 +196,45 @@ def build(fgraph, name=None) -> Compiled:
             segments.append((group, inputs, outputs, inline))
     toolchain = get_toolchain()
     title = f"sg.function {name!r}" if name else "sg.function"
-    unit = UnitRenderer(fgraph, segments, clients, positions, NUMPY_LAYOUT, toolchain, title)
+    unit = UnitRenderer(
+        fgraph, segments, clients, positions, NUMPY_LAYOUT, toolchain, title
+    )
     source = unit.render()
     flags = EXTRA_CFLAGS + (() if toolchain.has_openmp else ("-fopenmp-simd",))
-    library = compile_library(source, unit.cdef(), extra_cflags=flags, link_blas="cblas_" in source)
+    library = compile_library(
+        source, unit.cdef(), extra_cflags=flags, link_blas="cblas_" in source
+    )
     predictions = predict_output_shapes(fgraph, nodes, cells, positions)
     built_steps = []
     for meta in step_meta:
         if meta[0] == "py":
             node = meta[1]
             built_steps.append(
-                ("py", positions[node], [cells.of(v, positions) for v in node.inputs],
-                 [cells.of(v, positions) for v in node.outputs])
+                (
+                    "py",
+                    positions[node],
+                    [cells.of(v, positions) for v in node.inputs],
+                    [cells.of(v, positions) for v in node.outputs],
+                )
             )
             continue
         k = meta[1]
         _, inputs, outputs, _ = segments[k]
         in_cells = [cells.of(v, positions) for v in inputs]
         built_steps.append(
-            ("c", Segment(
-                k, library.lib,
-                in_cells,
-                [cells.of(v, positions) for v in outputs],
-                [v.dtype for v in outputs],
-                [v.ndim for v in outputs],
-                [predictions(v, in_cells) for v in outputs],
-                unit.out_base[k],
-            ))
+            (
+                "c",
+                Segment(
+                    k,
+                    library.lib,
+                    in_cells,
+                    [cells.of(v, positions) for v in outputs],
+                    [v.dtype for v in outputs],
+                    [v.ndim for v in outputs],
+                    [predictions(v, in_cells) for v in outputs],
+                    unit.out_base[k],
+                ),
+            )
         )
     output_cells = [cells.of(v, positions) for v in fgraph.outputs]
     compiled = Compiled(

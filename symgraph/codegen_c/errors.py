@@ -43,7 +43,9 @@ def _cell_var(program, cell):
 
 def make_error(program, seg, info, ins) -> Exception:
     kind, where, a, b, c, d, e, f = (int(x) for x in info)
-    label = program.function.label if getattr(program, "function", None) else "sg.function"
+    label = (
+        program.function.label if getattr(program, "function", None) else "sg.function"
+    )
     if kind in prelude.ARG_ERRORS:
         var = _cell_var(program, seg.in_cells[where])
         value = ins[where]
@@ -62,7 +64,9 @@ def make_error(program, seg, info, ins) -> Exception:
     node = nodes[where] if 0 <= where < len(nodes) else None
     context = f"{label}: {_where(node)}" if node is not None else label
     if kind == prelude.E_BROADCAST:
-        first = f"input {a} {_describe(node.inputs[a])}" if a >= 0 else "its static shape"
+        first = (
+            f"input {a} {_describe(node.inputs[a])}" if a >= 0 else "its static shape"
+        )
         hint = ""
         if 1 in (d, e):
             hint = (
@@ -88,6 +92,8 @@ def make_error(program, seg, info, ins) -> Exception:
         templates = program.compiled.templates
         template, exc = templates[a] if 0 <= a < len(templates) else ("?", "ValueError")
         detail = template.format(b, c, d, e, f)
-        cls = {"IndexError": IndexError, "MemoryError": MemoryError}.get(exc, ValueError)
+        cls = {"IndexError": IndexError, "MemoryError": MemoryError}.get(
+            exc, ValueError
+        )
         return cls(f"{context}: {detail}; inputs: {_inputs(node) if node else '-'}")
     return RuntimeError(f"{context}: compiled code failed (error kind {kind})")

@@ -98,7 +98,12 @@ def make_fast_call(program, function):
             allocs.append(f"        o{k} = empty({shape}, dt{k})")
         outs.append(f"o{k}")
     if allocs:  # a shape guessed from a wrong argument may not be valid
-        lines += ["    try:", *allocs, "    except Exception:", "        return slow(args)"]
+        lines += [
+            "    try:",
+            *allocs,
+            "    except Exception:",
+            "        return slow(args)",
+        ]
     ids = [f"id({names[c]})" for c in seg.in_cells] + [
         f"id({o})" if o != "None" else "0" for o in outs
     ]

@@ -93,8 +93,14 @@ def _float(name: str, f: str) -> str:
 def _int(name: str, t: str) -> str:
     signed = t in _SIGNED
     if name == "floordiv":
-        minus_one = "    if (b == -1)\n        return (T)(0 - (uint64_t)a);\n" if signed else ""
-        fix = "    if ((a % b != 0) && ((a < 0) != (b < 0)))\n        q -= 1;\n" if signed else ""
+        minus_one = (
+            "    if (b == -1)\n        return (T)(0 - (uint64_t)a);\n" if signed else ""
+        )
+        fix = (
+            "    if ((a % b != 0) && ((a < 0) != (b < 0)))\n        q -= 1;\n"
+            if signed
+            else ""
+        )
         code = (
             "static inline T sg_floordiv_T(T a, T b)\n{\n    if (b == 0)\n        return 0;\n"
             + minus_one
@@ -104,7 +110,11 @@ def _int(name: str, t: str) -> str:
         )
     elif name == "mod":
         minus_one = "    if (b == -1)\n        return 0;\n" if signed else ""
-        fix = "    if (r != 0 && ((r < 0) != (b < 0)))\n        r += b;\n" if signed else ""
+        fix = (
+            "    if (r != 0 && ((r < 0) != (b < 0)))\n        r += b;\n"
+            if signed
+            else ""
+        )
         code = (
             "static inline T sg_mod_T(T a, T b)\n{\n    if (b == 0)\n        return 0;\n"
             + minus_one
@@ -136,9 +146,13 @@ def _int(name: str, t: str) -> str:
         code = code.replace(f"sg_{name}_T", f"sg_{name}_{t}")
     else:
         raise KeyError(name)
-    return code.replace("sg_floordiv_T", f"sg_floordiv_{t}").replace(
-        "sg_mod_T", f"sg_mod_{t}"
-    ).replace("sg_ipow_T", f"sg_ipow_{t}").replace("T ", f"{t} ").replace("(T)", f"({t})")
+    return (
+        code.replace("sg_floordiv_T", f"sg_floordiv_{t}")
+        .replace("sg_mod_T", f"sg_mod_{t}")
+        .replace("sg_ipow_T", f"sg_ipow_{t}")
+        .replace("T ", f"{t} ")
+        .replace("(T)", f"({t})")
+    )
 
 
 def helper_source(body: str) -> str:

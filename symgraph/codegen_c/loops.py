@@ -32,6 +32,8 @@ PARALLEL_FLOOR = 1 << 15
 def parallel_threshold(cost: int) -> int:
     """Elements from which a loop of this per-element cost runs in parallel."""
     return max(PARALLEL_MIN // cost, PARALLEL_FLOOR)
+
+
 _MATH_CALL = re.compile(r"\b(?!sg_)[a-z][a-z0-9]*\(")
 
 

@@ -78,7 +78,15 @@ class CVar:
     """
 
     __slots__ = (
-        "var", "name", "kind", "contiguous", "literal", "root", "dims", "strides", "value"
+        "var",
+        "name",
+        "kind",
+        "contiguous",
+        "literal",
+        "root",
+        "dims",
+        "strides",
+        "value",
     )
 
     def __init__(

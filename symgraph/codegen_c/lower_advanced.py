@@ -16,8 +16,8 @@ from __future__ import annotations
 from symgraph.ops.subtensor import SCALAR as SYMBOLIC
 
 from .loops import Index
-from .registry import rule
 from .lower_index import _value
+from .registry import rule
 from .scalar_table import CTYPES
 
 
@@ -79,7 +79,9 @@ def _plan(ctx, x, node, label):
     for kind, _, ref in lay.items:
         if kind == "array":
             cv = ctx.var(index_vars[ref])
-            item_dims.append([(cv.shape(d), cv.static_shape[d]) for d in range(cv.ndim)])
+            item_dims.append(
+                [(cv.shape(d), cv.static_shape[d]) for d in range(cv.ndim)]
+            )
         elif kind == "bool":
             item_dims.append([(bool_items[ref][0], None)])
         else:
@@ -233,4 +235,3 @@ def c_AdvancedIncSubtensor(op, node, ctx) -> None:
         ctx.emit(f"{dst.name}[{off}] {assign} ({CTYPES[out.dtype]}){value};")
 
     _walk(ctx, dims, body)
-

@@ -27,15 +27,19 @@ def c_Batched(op, node, ctx) -> None:
     label = ctx.name(node.outputs[0])
     batched = [ctx.var(x) for x, b in zip(node.inputs, op.batched) if b]
     size = batched[0].shape(0)
-    for pos, cv in enumerate(batched[1:], start=1):
+    for cv in batched[1:]:
         if cv.shape(0) != size:
             ctx.emit(f"if ({cv.shape(0)} != {size})")
             ctx.emit(
                 "    "
-                + ctx.op_error("the batched inputs have different sizes ({0} and {1})", cv.shape(0), size)
+                + ctx.op_error(
+                    "the batched inputs have different sizes ({0} and {1})",
+                    cv.shape(0),
+                    size,
+                )
             )
     outs = []
-    for j, out in enumerate(node.outputs):
+    for out in node.outputs:
         name = ctx.name(out)
         t = CTYPES[out.dtype]
         ctx.emit(f"{t} *{name} = NULL;")
@@ -56,7 +60,9 @@ def c_Batched(op, node, ctx) -> None:
         ctx.emit(f"const {CTYPES[x_var.dtype]} *{base} = {x.name};")
         ctx.open(f"if ({size} == 0)")
         zeros = ctx.temp_buffer(x_var.dtype, " * ".join(dims) or "1")
-        ctx.emit(f"memset({zeros}, 0, (size_t)({' * '.join(dims) or '1'}) * sizeof(*{zeros}));")
+        ctx.emit(
+            f"memset({zeros}, 0, (size_t)({' * '.join(dims) or '1'}) * sizeof(*{zeros}));"
+        )
         ctx.emit(f"{base} = {zeros};")
         ctx.close()
         strides, stride = [], "1"
@@ -72,7 +78,9 @@ def c_Batched(op, node, ctx) -> None:
         x = ctx.var(x_var)
         base, dims, strides = bases[x_var]
         ctx.unit.name_temp(core_in, f"{ctx.name(x_var)}_s")
-        ctx.new_view(core_in, x, f"{base} + ({size} ? {b} * {x.stride(0)} : 0)", dims, strides)
+        ctx.new_view(
+            core_in, x, f"{base} + ({size} ? {b} * {x.stride(0)} : 0)", dims, strides
+        )
     for core_out in core.outputs:
         ctx.unit.name_temp(core_out, f"{label}_c{core_out.index}")
     c_lower(op.core_op, core, ctx)
@@ -89,7 +97,12 @@ def c_Batched(op, node, ctx) -> None:
         ctx.close()
         for d, expr in enumerate(res_dims, start=1):
             ctx.emit(f"if ({expr} != {dims[d]})")
-            ctx.emit("    " + ctx.op_error("the slices' results differ in shape on axis {0}", str(d)))
+            ctx.emit(
+                "    "
+                + ctx.op_error(
+                    "the slices' results differ in shape on axis {0}", str(d)
+                )
+            )
         stride = "1"
         strides = []
         for d in reversed(range(1, out.ndim)):
@@ -104,7 +117,9 @@ def c_Batched(op, node, ctx) -> None:
         else:
 
             def body(index, region=region, res=res) -> None:
-                ctx.emit(f"{region.name}[{index.offset(region)}] = {res.name}[{index.offset(res)}];")
+                ctx.emit(
+                    f"{region.name}[{index.offset(region)}] = {res.name}[{index.offset(res)}];"
+                )
 
             emit_loops(ctx, res_dims, core_out.type.shape, body, None, parallel=False)
         ctx.close()

@@ -55,7 +55,14 @@ def broadcast_dims(ctx, node) -> list[str]:
                 ctx.emit(f"if ({size} != {first[1]})")
                 ctx.emit(
                     "    "
-                    + ctx.fail(prelude.E_BROADCAST, str(first[0]), str(pos), str(d), first[1], size)
+                    + ctx.fail(
+                        prelude.E_BROADCAST,
+                        str(first[0]),
+                        str(pos),
+                        str(d),
+                        first[1],
+                        size,
+                    )
                 )
         dims.append(first[1])
     return dims
@@ -78,7 +85,9 @@ def composite_expr(ctx, op, args, dtypes, prefix: str) -> str:
     step_dtypes = op.step_dtypes(*dtypes)
     values = list(args)
     for k, (sop, sargs) in enumerate(op.nodes):
-        exprs = [c_literal(a[1], a[2]) if isinstance(a, tuple) else values[a] for a in sargs]
+        exprs = [
+            c_literal(a[1], a[2]) if isinstance(a, tuple) else values[a] for a in sargs
+        ]
         arg_dtypes = [a[2] if isinstance(a, tuple) else step_dtypes[a] for a in sargs]
         dtype = step_dtypes[op.nin + k]
         if isinstance(sop, Composite):

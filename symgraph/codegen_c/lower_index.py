@@ -173,7 +173,14 @@ def c_Reshape(op, node, ctx) -> None:
         size = ctx.element(var, AT_SCALAR)
         if not isinstance(var, Constant):
             ctx.emit(f"if ({size} < 0)")
-            ctx.emit("    " + ctx.op_error("shape entry {0} is {1} at run time; sizes must be >= 0", str(d), size))
+            ctx.emit(
+                "    "
+                + ctx.op_error(
+                    "shape entry {0} is {1} at run time; sizes must be >= 0",
+                    str(d),
+                    size,
+                )
+            )
         dims.append(size)
     n_in = x.size() if x.kind == "array" else "1"
     if rest is not None:
@@ -195,7 +202,11 @@ def c_Reshape(op, node, ctx) -> None:
             ctx.emit(f"if ({total} != {n_in})")
             ctx.emit(
                 "    "
-                + ctx.op_error("cannot reshape {0} elements into a shape of {1} elements", n_in, total)
+                + ctx.op_error(
+                    "cannot reshape {0} elements into a shape of {1} elements",
+                    n_in,
+                    total,
+                )
             )
     dims = [str(s) if s is not None else d for s, d in zip(out.type.shape, dims)]
     strides, stride = [], "1"

@@ -19,9 +19,13 @@ def _region(ctx, dst, offset: str, dims, label: str) -> CVar:
 
 def _copy(ctx, region, src) -> None:
     def body(index) -> None:
-        ctx.emit(f"{region.name}[{index.offset(region)}] = {src.name}[{index.offset(src)}];")
+        ctx.emit(
+            f"{region.name}[{index.offset(region)}] = {src.name}[{index.offset(src)}];"
+        )
 
-    static = tuple(s if d.isdigit() else None for s, d in zip(src.static_shape, region.dims))
+    static = tuple(
+        s if d.isdigit() else None for s, d in zip(src.static_shape, region.dims)
+    )
     emit_loops(ctx, region.dims, static, body, None)
 
 
@@ -108,7 +112,9 @@ def c_Repeat(op, node, ctx) -> None:
             ctx.emit(f"if ({rv.shape(0)} != {n})")
             ctx.emit(
                 "    "
-                + ctx.op_error("{0} repeat counts for an axis of size {1}", rv.shape(0), n)
+                + ctx.op_error(
+                    "{0} repeat counts for an axis of size {1}", rv.shape(0), n
+                )
             )
         ctx.emit(f"int64_t {label}_total = 0;")
         with ctx.block(f"for (int64_t i0 = 0; i0 < {n}; i0++)"):
@@ -126,7 +132,9 @@ def c_Repeat(op, node, ctx) -> None:
     else:
         ctx.emit("int64_t sg_j = 0;")
         with ctx.block(f"for (int64_t i0 = 0; i0 < {n}; i0++)"):
-            with ctx.block(f"for (int64_t i1 = 0; i1 < {ctx.element(r_var, Index(dims=['i0']))}; i1++)"):
+            with ctx.block(
+                f"for (int64_t i1 = 0; i1 < {ctx.element(r_var, Index(dims=['i0']))}; i1++)"
+            ):
                 ctx.emit(f"{src}[sg_j++] = i0;")
 
     def body(index) -> None:

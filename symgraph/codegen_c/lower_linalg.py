@@ -44,7 +44,9 @@ def _operand(ctx, cv, ptr, rows, cols, s0, s1, label) -> tuple[str, str, str]:
     ctx.emit(f"{ld} = (int)({rows} > 1 && {s0} > {ld} ? {s0} : {ld});")
     ctx.reopen(f"else if ({col_major})")
     ctx.emit(f"{trans} = CblasTrans;")
-    ctx.emit(f"{ld} = (int)({rows} > 1 ? ({cols} > 1 && {s1} > {rows} ? {s1} : {rows}) : 1);")
+    ctx.emit(
+        f"{ld} = (int)({rows} > 1 ? ({cols} > 1 && {s1} > {rows} ? {s1} : {rows}) : 1);"
+    )
     ctx.reopen("else")
     ctx.comment("neither stride is 1: copy to a contiguous scratch buffer")
     tmp = ctx.temp_buffer(cv.dtype, f"{rows} * {cols}")
@@ -56,10 +58,14 @@ def _operand(ctx, cv, ptr, rows, cols, s0, s1, label) -> tuple[str, str, str]:
     return data, ld, trans
 
 
-def emit_gemm(ctx, dst, a, a_ptr, am, b, b_ptr, bm, m, n, k, alpha, beta, label) -> None:
+def emit_gemm(
+    ctx, dst, a, a_ptr, am, b, b_ptr, bm, m, n, k, alpha, beta, label
+) -> None:
     """``dst = alpha * A.B + beta * dst`` for float matrices (one BLAS call)."""
     fn = "cblas_sgemm" if dst.dtype == "float32" else "cblas_dgemm"
-    ctx.emit(f"if ({m} > {_BLAS_INT_MAX} || {n} > {_BLAS_INT_MAX} || {k} > {_BLAS_INT_MAX})")
+    ctx.emit(
+        f"if ({m} > {_BLAS_INT_MAX} || {n} > {_BLAS_INT_MAX} || {k} > {_BLAS_INT_MAX})"
+    )
     ctx.emit("    " + ctx.op_error("a matrix dimension exceeds BLAS's 32-bit limit"))
     ap, lda, ta = _operand(ctx, a, a_ptr, *am, label=f"{label}a")
     bp, ldb, tb = _operand(ctx, b, b_ptr, *bm, label=f"{label}b")
@@ -124,7 +130,9 @@ def c_Dot(op, node, ctx) -> None:
     if _blas_dtype(a_var, b_var, out):
         one, zero = ("1.0f", "0.0f") if out.dtype == "float32" else ("1.0", "0.0")
         with ctx.block():
-            emit_gemm(ctx, dst, a, a.name, am, b, b.name, bm, m, n, k, one, zero, "sg_m")
+            emit_gemm(
+                ctx, dst, a, a.name, am, b, b.name, bm, m, n, k, one, zero, "sg_m"
+            )
         return
     _naive(ctx, dst, a, am, b, bm, m, n, k, a.name, b.name)
 
@@ -162,7 +170,9 @@ def c_Gemm(op, node, ctx) -> None:
     bm = (k, n, b.stride(0), b.stride(1))
     if _blas_dtype(a_var, b_var, out):
         with ctx.block():
-            emit_gemm(ctx, dst, a, a.name, am, b, b.name, bm, m, n, k, alpha, beta, "sg_g")
+            emit_gemm(
+                ctx, dst, a, a.name, am, b, b.name, bm, m, n, k, alpha, beta, "sg_g"
+            )
         return
     acc = "double" if out.dtype in ("float32", "float64") else "uint64_t"
     with ctx.block(f"for (int64_t i0 = 0; i0 < {m}; i0++)"):
@@ -221,9 +231,7 @@ def c_Matmul(op, node, ctx) -> None:
 
     ctx.emit(f"const {CTYPES[a_var.dtype]} *sg_a = {a.name} + {offset(a, a_var)};")
     ctx.emit(f"const {CTYPES[b_var.dtype]} *sg_b = {b.name} + {offset(b, b_var)};")
-    out_off = " + ".join(
-        [f"sg_b{d} * {dst.stride(d)}" for d in range(nd - 2)]
-    ) or "0"
+    out_off = " + ".join([f"sg_b{d} * {dst.stride(d)}" for d in range(nd - 2)]) or "0"
     t = CTYPES[out.dtype]
     ctx.emit(f"{t} *sg_c = {dst.name} + {out_off};")
     am = (m, k, a.stride(nd - 2), a.stride(nd - 1))

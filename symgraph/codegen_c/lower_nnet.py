@@ -32,7 +32,9 @@ def _group_loops(ctx, x, group, kept, inner) -> None:
             ctx.close()
 
     if ctx.unit.openmp and iterated:
-        ctx.open(f"if ({size} >= {parallel_threshold(24)} && {x.shape(iterated[0])} > 1)")
+        ctx.open(
+            f"if ({size} >= {parallel_threshold(24)} && {x.shape(iterated[0])} > 1)"
+        )
         nest(True)
         ctx.reopen("else")
         nest(False)
@@ -140,7 +142,11 @@ def _check_labels(ctx, p, y, k: str, where: str) -> None:
     ctx.emit(f"if ((int64_t){label} < 0 || (int64_t){label} >= {k})")
     ctx.emit(
         "    "
-        + ctx.op_error("a label holds {0}, outside the {1} classes 0..{1}-1", f"(int64_t){label}", k)
+        + ctx.op_error(
+            "a label holds {0}, outside the {1} classes 0..{1}-1",
+            f"(int64_t){label}",
+            k,
+        )
     )
     for _ in axes:
         ctx.close()
@@ -178,7 +184,9 @@ def c_ScatterLabel(op, node, ctx) -> None:
     k = ctx.element(k_var, SCALAR)
     _check_labels(ctx, g, y, k, "the gradient")
     dst = ctx.new_array(out, [g.shape(d) for d in range(nd)] + [k])
-    ctx.emit(f"memset({dst.name}, 0, (size_t)({dst.size()}) * sizeof({CTYPES[out.dtype]}));")
+    ctx.emit(
+        f"memset({dst.name}, 0, (size_t)({dst.size()}) * sizeof({CTYPES[out.dtype]}));"
+    )
     index = Index(dims=[f"i{d}" for d in range(nd)])
     axes = [d for d in range(nd) if y_var.type.shape[d] != 1]
     for d in axes:
@@ -235,7 +243,11 @@ def c_SoftmaxCrossentropyWithLogits(op, node, ctx) -> None:
         else:
             ctx.emit(f"const int64_t sg_l = (int64_t){ctx.element(t_var, row)};")
             pick = Index(dims=[f"i{d}" for d in range(last)] + ["sg_l"])
-            v = f"({ct}){x.name}[{pick.offset(x)}]" if x.kind == "array" else f"({ct}){x.name}"
+            v = (
+                f"({ct}){x.name}[{pick.offset(x)}]"
+                if x.kind == "array"
+                else f"({ct}){x.name}"
+            )
             ctx.emit(f"{dst.name}[{row.offset(dst)}] = -(({v} - {m}) - sg_ls);")
 
     _group_loops(ctx, x, [last], list(range(last)), inner)

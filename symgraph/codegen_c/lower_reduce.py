@@ -15,7 +15,6 @@ never less); integer sums wrap in uint64_t like NumPy; max/min propagate NaN
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
 from types import SimpleNamespace
 
 from symgraph.graph import TensorType
@@ -96,9 +95,18 @@ def emit_reduction(ctx, node, red: Reduction, x_var=None) -> None:
         n_out = " * ".join(x.shape(d) for d in kept) or "1"
         if group != "1":
             ctx.emit(f"if (({group}) == 0 && ({n_out}) > 0)")
-            ctx.emit("    " + ctx.op_error("cannot reduce an empty group (it has no identity)"))
+            ctx.emit(
+                "    "
+                + ctx.op_error("cannot reduce an empty group (it has no identity)")
+            )
     with ctx.capture() as probe:
-        _updates(ctx, red, ["a"] * len(red.accs), Index(dims=[f"i{d}" for d in range(nd)]), x_var)
+        _updates(
+            ctx,
+            red,
+            ["a"] * len(red.accs),
+            Index(dims=[f"i{d}" for d in range(nd)]),
+            x_var,
+        )
     threshold = parallel_threshold(loop_cost(probe))
     names = [ctx.tmp("acc") for _ in red.accs]
 
@@ -114,7 +122,11 @@ def emit_reduction(ctx, node, red: Reduction, x_var=None) -> None:
             dst = ctx.new_array(out, ["1"] * out.ndim)
             ctx.emit(f"{dst.name}[0] = {result()};")
         return
-    out_dims = [("1" if d in axes else x.shape(d)) for d in range(nd) if keepdims or d not in axes]
+    out_dims = [
+        ("1" if d in axes else x.shape(d))
+        for d in range(nd)
+        if keepdims or d not in axes
+    ]
     dst = ctx.new_array(out, out_dims)
     if keepdims:
         out_index = Index(dims=[None if d in axes else f"i{d}" for d in range(nd)])
@@ -170,8 +182,14 @@ def _full(ctx, x, x_var, red, names, threshold) -> None:
 
     dims = x.dims if x.kind != "scalar" else []
     emit_loops(
-        ctx, dims, x_var.type.shape, body, leaves,
-        parallel=clause is not None, clause=clause or "", simd=clause is not None,
+        ctx,
+        dims,
+        x_var.type.shape,
+        body,
+        leaves,
+        parallel=clause is not None,
+        clause=clause or "",
+        simd=clause is not None,
     )
 
 
@@ -204,13 +222,24 @@ def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
         return Reduction([(acc, start, f"{{a}} {sym}= sg_v;", sym)])
     if name in ("Max", "Min") and out_dtype == "bool":
         if name == "Max":
-            return Reduction([("bool", "false", "{a} = {a} || sg_v;", "||")], needs_elements=True)
-        return Reduction([("bool", "true", "{a} = {a} && sg_v;", "&&")], needs_elements=True)
+            return Reduction(
+                [("bool", "false", "{a} = {a} || sg_v;", "||")], needs_elements=True
+            )
+        return Reduction(
+            [("bool", "true", "{a} = {a} && sg_v;", "&&")], needs_elements=True
+        )
     if name in ("Max", "Min"):
         t = CTYPES[out_dtype]
         cmp = ">" if name == "Max" else "<"
         start = _extreme(out_dtype, "-" if cmp == ">" else "+")
-        accs = [(t, start, f"{{a}} = sg_v {cmp} {{a}} ? sg_v : {{a}};", "max" if cmp == ">" else "min")]
+        accs = [
+            (
+                t,
+                start,
+                f"{{a}} = sg_v {cmp} {{a}} ? sg_v : {{a}};",
+                "max" if cmp == ">" else "min",
+            )
+        ]
         if k == "f":  # NaN propagates: tracked apart so the loop vectorises
             accs.append(("bool", "false", "{a} = {a} || sg_v != sg_v;", "||"))
             return Reduction(accs, "{1} ? NAN : {0}", needs_elements=True)
@@ -231,8 +260,12 @@ def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
         return red
     if name in ("All", "Any"):
         if name == "All":
-            return Reduction([("bool", "true", "{a} = {a} && sg_v;", "&&")], value_type="bool")
-        return Reduction([("bool", "false", "{a} = {a} || sg_v;", "||")], value_type="bool")
+            return Reduction(
+                [("bool", "true", "{a} = {a} && sg_v;", "&&")], value_type="bool"
+            )
+        return Reduction(
+            [("bool", "false", "{a} = {a} || sg_v;", "||")], value_type="bool"
+        )
     raise NotImplementedError(f"no C lowering for {op}")
 
 
@@ -261,7 +294,9 @@ def c_FusedReduce(op, node, ctx) -> None:
     dtype = op.scalar_op.output_dtype(*(v.dtype for v in node.inputs))
     shape = broadcast_static_shapes(op, list(node.inputs))
     value = TensorType(dtype, shape)()
-    elem = SimpleNamespace(op=SimpleNamespace(scalar_op=op.scalar_op), inputs=node.inputs, outputs=[value])
+    elem = SimpleNamespace(
+        op=SimpleNamespace(scalar_op=op.scalar_op), inputs=node.inputs, outputs=[value]
+    )
     value.owner = elem
     ctx.unit.name_temp(value, ctx.name(node.outputs[0]) + "_e")
     ctx.new_inline(value, broadcast_dims(ctx, elem))

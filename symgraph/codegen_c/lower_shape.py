@@ -97,7 +97,10 @@ def c_Alloc(op, node, ctx) -> None:
         size = ctx.element(var, SCALAR)
         if out.type.shape[d] is None:
             ctx.emit(f"if ({size} < 0)")
-            ctx.emit("    " + ctx.op_error("negative dimension {0} on axis {1}", size, str(d)))
+            ctx.emit(
+                "    "
+                + ctx.op_error("negative dimension {0} on axis {1}", size, str(d))
+            )
         dims.append(size)
     value = ctx.var(value_var)
     if out.ndim == 0:
@@ -129,6 +132,10 @@ def c_GradientIdentity(op, node, ctx) -> None:
     alias(ctx, node.outputs[0], ctx.var(node.inputs[0]))
 
 
-VIEW_OPS.update(classes("ZeroGrad", "DisconnectedGrad", "GradClip", "GradScale", "_GradientIdentity"))
+VIEW_OPS.update(
+    classes(
+        "ZeroGrad", "DisconnectedGrad", "GradClip", "GradScale", "_GradientIdentity"
+    )
+)
 
 __all__ = ["alias", "broadcast_to", "prelude"]

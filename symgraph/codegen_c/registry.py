@@ -23,7 +23,9 @@ def op_classes() -> dict[str, type]:
     from symgraph.ops.scalar import ScalarOp
 
     found: dict[str, type] = {}
-    for info in sorted(pkgutil.iter_modules(symgraph.ops.__path__), key=lambda i: i.name):
+    for info in sorted(
+        pkgutil.iter_modules(symgraph.ops.__path__), key=lambda i: i.name
+    ):
         try:
             module = importlib.import_module(f"symgraph.ops.{info.name}")
         except Exception:  # a family that does not import is a family without rules

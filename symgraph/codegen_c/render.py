@@ -211,7 +211,7 @@ class SegmentRenderer:
             pos = order[node]
             out = node.outputs[0]
             if out in inline:
-                (consumer, _), = unit.clients[out]
+                ((consumer, _),) = unit.clients[out]
                 pos = self.loop_position[consumer]
             self.loop_position[node] = pos
         last = {}
@@ -228,7 +228,9 @@ class SegmentRenderer:
 
     def declare(self, ctype: str, name: str, expr: str) -> None:
         """``const ctype name = expr;``, dropped later if unused."""
-        self.lines.append(Decl(name, "    " * self.level + f"const {ctype} {name} = {expr};"))
+        self.lines.append(
+            Decl(name, "    " * self.level + f"const {ctype} {name} = {expr};")
+        )
 
     def pragma(self, text: str) -> None:
         self.lines.append("    " * self.level + f"#pragma {text}")
@@ -347,8 +349,12 @@ class SegmentRenderer:
         """A small 1-d array of computed values (e.g. a shape) in a C local."""
         name = self.name(var)
         items = ", ".join(values) or "0"
-        self.emit(f"const {CTYPES[var.dtype]} {name}[{max(len(values), 1)}] = {{{items}}};")
-        cv = self.cvars[var] = CVar(var, name, "array", contiguous=True, dims=[str(len(values))])
+        self.emit(
+            f"const {CTYPES[var.dtype]} {name}[{max(len(values), 1)}] = {{{items}}};"
+        )
+        cv = self.cvars[var] = CVar(
+            var, name, "array", contiguous=True, dims=[str(len(values))]
+        )
         return cv
 
     def new_view(self, var, base: CVar, data: str, dims, strides) -> CVar:
@@ -358,7 +364,9 @@ class SegmentRenderer:
         cv.dims = [self._shape_local(name, d, expr) for d, expr in enumerate(dims)]
         for d, expr in enumerate(strides):
             self.declare("int64_t", f"{name}_stride{d}", expr)
-        self.lines.append(Decl(name, "    " * self.level + f"const {cv.ctype} *{name} = {data};"))
+        self.lines.append(
+            Decl(name, "    " * self.level + f"const {cv.ctype} *{name} = {data};")
+        )
         self.slots.extend(base.root, var)
         return cv
 
@@ -387,7 +395,9 @@ class SegmentRenderer:
         t = CTYPES[dtype]
         item = np.dtype(dtype).itemsize
         shape_arg = f"(const int64_t[]){{{', '.join(dims)}}}" if dims else "NULL"
-        call = f"sg_scratch(st, {slot}, {self.node_id}, {len(dims)}, {shape_arg}, {item})"
+        call = (
+            f"sg_scratch(st, {slot}, {self.node_id}, {len(dims)}, {shape_arg}, {item})"
+        )
         self.emit(f"{t} *restrict {name} = ({t} *){call};")
         self.emit(f"if (!{name})")
         self.emit("    return SG_ERROR;")
@@ -431,7 +441,9 @@ class SegmentRenderer:
                 self.unit.plan_inline(self, node)
                 continue
             self.emit("")
-            self.comment(f"node {self.positions[node]}: {describe_node(node, self.unit.names)}")
+            self.comment(
+                f"node {self.positions[node]}: {describe_node(node, self.unit.names)}"
+            )
             c_lower(node.op, node, self)
             self.slots.release(self.loop_position[node])
         self.node = None
@@ -445,7 +457,9 @@ class SegmentRenderer:
     def _arguments(self) -> None:
         for pos, var in enumerate(self.inputs):
             name = self.name(var)
-            self.comment(f"argument {pos}: {var.type.describe()}  {self.unit.origin(var)}")
+            self.comment(
+                f"argument {pos}: {var.type.describe()}  {self.unit.origin(var)}"
+            )
             t = CTYPES[var.dtype]
             item = np.dtype(var.dtype).itemsize
             type_num, alias = self.unit.type_numbers(var.dtype)
@@ -471,9 +485,15 @@ class SegmentRenderer:
                 if size is not None:
                     got = f"args[{pos}].shape[{d}]"
                     self.emit(f"if ({got} != {size})")
-                    self.emit("    return sg_fail(st, SG_E_STATIC_SHAPE, "
-                              f"{pos}, {d}, {size}, {got}, 0, 0, 0);")
-            self.lines.append(Decl(name, "    " * self.level + f"const {t} *restrict {name} = {data};"))
+                    self.emit(
+                        "    return sg_fail(st, SG_E_STATIC_SHAPE, "
+                        f"{pos}, {d}, {size}, {got}, 0, 0, 0);"
+                    )
+            self.lines.append(
+                Decl(
+                    name, "    " * self.level + f"const {t} *restrict {name} = {data};"
+                )
+            )
 
     def _copy_outputs(self) -> None:
         """Outputs not written in place (views, scalars, repeats) are copied."""
@@ -488,7 +508,9 @@ class SegmentRenderer:
             self.comment(f"output {k}: a fresh copy of {src.name}")
             dims = src.dims if src.kind == "array" else ["1"] * var.ndim
             dst = CVar(var, f"out{k}", "array", contiguous=True, dims=list(dims))
-            shape_arg = f"(const int64_t[]){{{', '.join(dims)}}}" if var.ndim else "NULL"
+            shape_arg = (
+                f"(const int64_t[]){{{', '.join(dims)}}}" if var.ndim else "NULL"
+            )
             item = np.dtype(var.dtype).itemsize
             self.emit(
                 f"{dst.ctype} *restrict out{k} = ({dst.ctype} *)sg_output(st, "

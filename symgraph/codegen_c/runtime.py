@@ -92,7 +92,9 @@ def native(value: np.ndarray) -> np.ndarray:
 class Segment:
     """One compiled segment: its entry points and what it reads and writes."""
 
-    def __init__(self, k, lib, in_cells, out_cells, out_dtypes, out_ndims, predictions, out_base):
+    def __init__(
+        self, k, lib, in_cells, out_cells, out_dtypes, out_ndims, predictions, out_base
+    ):
         self.k = k
         self.call = getattr(lib, f"sg_call{k}")
         self.run = getattr(lib, f"sg_run{k}")
@@ -112,13 +114,29 @@ class Segment:
 class Compiled:
     """What one graph compiles to; shared by every Function of that graph."""
 
-    def __init__(self, *, lib, ffi, source, source_path, steps, n_cells, input_cells,
-                 const_cells, output_cells, templates, out_maxdim, single):
+    def __init__(
+        self,
+        *,
+        lib,
+        ffi,
+        source,
+        source_path,
+        steps,
+        n_cells,
+        input_cells,
+        const_cells,
+        output_cells,
+        templates,
+        out_maxdim,
+        single,
+    ):
         self.lib = lib
         self.ffi = ffi
         self.source = source
         self.source_path = source_path
-        self.steps = steps  # [("c", Segment) | ("py", node_position, in_cells, out_cells)]
+        self.steps = (
+            steps  # [("c", Segment) | ("py", node_position, in_cells, out_cells)]
+        )
         self.n_cells = n_cells
         self.input_cells = input_cells
         self.const_cells = const_cells  # [(cell, ndarray)]
@@ -185,7 +203,7 @@ class CProgram:
         cells: list = [None] * self.compiled.n_cells
         for cell, value in zip(self.compiled.input_cells, values):
             cells[cell] = native(value)
-        for cell, var in zip(self.compiled.input_cells[len(values):], self.shared):
+        for cell, var in zip(self.compiled.input_cells[len(values) :], self.shared):
             cells[cell] = native(var._value)
         for cell, data in self.compiled.const_cells:
             cells[cell] = data
@@ -198,7 +216,12 @@ class CProgram:
                     nodes = self.fgraph.toposort()
                 self._run_python(nodes[step[1]], step[2], step[3], cells)
         result, seen = [], set()
-        fresh = {cell for step in self.compiled.steps if step[0] == "c" for cell in step[1].out_cells}
+        fresh = {
+            cell
+            for step in self.compiled.steps
+            if step[0] == "c"
+            for cell in step[1].out_cells
+        }
         for cell in self.compiled.output_cells:
             value = cells[cell]
             if cell in seen or cell not in fresh or value.base is not None:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 CTYPES = {
     "bool": "bool",
     "int8": "int8_t",
@@ -147,10 +146,22 @@ _RULES.update(
         # NaN-propagating, as np.maximum / np.minimum
         "Maximum": Rule("(({0} >= {1} || {0} != {0}) ? {0} : {1})"),
         "Minimum": Rule("(({0} <= {1} || {0} != {0}) ? {0} : {1})"),
-        "Clip": Rule("sg_clip{f}({0}, {1}, {2})", int="({0} < {1} ? {1} : {0} > {2} ? {2} : {0})"),
-        "IntDiv": Rule("sg_floordiv{f}({0}, {1})", int="sg_floordiv_{T}({0}, {1})", bool="({0} && {1})"),
-        "FloorDiv": Rule("sg_floordiv{f}({0}, {1})", int="sg_floordiv_{T}({0}, {1})", bool="({0} && {1})"),
-        "Mod": Rule("sg_mod{f}({0}, {1})", int="sg_mod_{T}({0}, {1})", bool="({0} && !{1})"),
+        "Clip": Rule(
+            "sg_clip{f}({0}, {1}, {2})", int="({0} < {1} ? {1} : {0} > {2} ? {2} : {0})"
+        ),
+        "IntDiv": Rule(
+            "sg_floordiv{f}({0}, {1})",
+            int="sg_floordiv_{T}({0}, {1})",
+            bool="({0} && {1})",
+        ),
+        "FloorDiv": Rule(
+            "sg_floordiv{f}({0}, {1})",
+            int="sg_floordiv_{T}({0}, {1})",
+            bool="({0} && {1})",
+        ),
+        "Mod": Rule(
+            "sg_mod{f}({0}, {1})", int="sg_mod_{T}({0}, {1})", bool="({0} && !{1})"
+        ),
         "Pow": Rule("pow{f}({0}, {1})", int="sg_ipow_{T}({0}, {1})"),
         # predicates: inputs in their promoted dtype
         "LT": Rule("({0} < {1})", compute="promote"),

@@ -36,7 +36,9 @@ def predict_output_shapes(fgraph, nodes, cells, positions):
             outs = None
         for k, out in enumerate(node.outputs):
             shape = outs[k] if outs is not None and k < len(outs) else None
-            sym[out] = tuple(shape) if shape is not None and len(shape) == out.ndim else None
+            sym[out] = (
+                tuple(shape) if shape is not None and len(shape) == out.ndim else None
+            )
 
     available: set = set()
 
@@ -50,7 +52,11 @@ def predict_output_shapes(fgraph, nodes, cells, positions):
         owner = dim.owner
         if owner is None or cells.index.get(dim) in available:
             cell = cells.index.get(dim)
-            if cell in available and dim.ndim == 0 and dim.dtype.startswith(("int", "uint")):
+            if (
+                cell in available
+                and dim.ndim == 0
+                and dim.dtype.startswith(("int", "uint"))
+            ):
                 return f"int(c[{cell}])"
             return None
         op = owner.op

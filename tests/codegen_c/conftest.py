@@ -8,7 +8,9 @@ import pytest
 import symgraph as sg
 from symgraph.codegen_c import toolchain
 
-needs_cc = pytest.mark.skipif(not toolchain.compiler_works(), reason="no working C compiler")
+needs_cc = pytest.mark.skipif(
+    not toolchain.compiler_works(), reason="no working C compiler"
+)
 
 
 def both(inputs, outputs, **kwargs):

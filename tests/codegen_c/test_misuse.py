@@ -20,7 +20,7 @@ pytestmark = needs_cc
 REPO = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent(
-    '''
+    """
     import numpy as np, symgraph as sg, symgraph.tensor as T
 
     def case(name, fn):
@@ -64,7 +64,7 @@ SCRIPT = textwrap.dedent(
     w = sg.function([weird], T.exp(weird) * 2, backend="c")
     case("weird_name_runs", lambda: print("value", float(w(np.zeros(2)).sum())))
     case("weird_name_error", lambda: w(np.ones((2, 2))))
-    '''
+    """
 )
 
 
@@ -72,11 +72,19 @@ SCRIPT = textwrap.dedent(
 def results(tmp_path_factory):
     script = tmp_path_factory.mktemp("misuse") / "misuse.py"
     script.write_text(SCRIPT)
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600
+    env = dict(
+        os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
     )
-    assert proc.returncode == 0, f"the child crashed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, (
+        f"the child crashed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    )
     found = {}
     for line in proc.stdout.splitlines():
         if line.startswith("value "):
@@ -97,14 +105,22 @@ WHERE = "misuse.py:"
         ("ndim", "TypeError", ["'x'", WHERE, "ndim"]),
         ("string", "TypeError", ["'x'", WHERE]),
         ("arity", "TypeError", ["takes 2 arguments"]),
-        ("broadcast", "ValueError", ["'x'", "'m'", WHERE, "axis 1", "size 4", "size 3"]),
+        (
+            "broadcast",
+            "ValueError",
+            ["'x'", "'m'", WHERE, "axis 1", "size 4", "size 3"],
+        ),
         ("static_shape", "ValueError", ["'s'", WHERE, "dimension 1 must be 3"]),
         ("alloc_huge", "MemoryError", ["Alloc", WHERE, "'n'", "bytes"]),
         ("alloc_negative", "ValueError", ["Alloc", WHERE, "negative dimension"]),
         ("alloc_overflow", "MemoryError", ["Alloc", WHERE, "too large"]),
         ("reshape_bad", "ValueError", ["Reshape", WHERE, "'x'", "'n'", "6 elements"]),
         ("reshape_zero", "ValueError", ["Reshape", WHERE]),
-        ("index_out_of_bounds", "IndexError", [WHERE, "index 5 is out of bounds", "'i'"]),
+        (
+            "index_out_of_bounds",
+            "IndexError",
+            [WHERE, "index 5 is out of bounds", "'i'"],
+        ),
         ("weird_name_error", "TypeError", [WHERE, "ndim"]),
     ],
 )

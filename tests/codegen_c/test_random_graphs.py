@@ -79,7 +79,11 @@ def test_random_graphs_agree(example):
         _make((1, n), dtype, view, rng),
         _make((m, 1), dtype, view, rng),
     ]
-    tol = {"rtol": 2e-5, "atol": 1e-5} if dtype == "float32" else {"rtol": 1e-9, "atol": 1e-12}
+    tol = (
+        {"rtol": 2e-5, "atol": 1e-5}
+        if dtype == "float32"
+        else {"rtol": 1e-9, "atol": 1e-12}
+    )
     try:
         want = fp(*values)
     except ValueError:  # e.g. max over an empty axis: C must refuse too

@@ -29,16 +29,25 @@ def elemwise():
 def broadcast():
     x, r, c = T.matrix("x"), T.row("r"), T.col("c")
     v = T.vector("v")
-    return both([x, r, c, v], [x + r * c - v, (x * v).sum(axis=0), T.max(x - c, axis=1)])
+    return both(
+        [x, r, c, v], [x + r * c - v, (x * v).sum(axis=0), T.max(x - c, axis=1)]
+    )
 
 
 @pytest.fixture(scope="module")
 def reductions():
     x = T.tensor3("x")
     outs = [
-        x.sum(), x.sum(axis=(0, 2)), x.prod(axis=1, keepdims=True), x.max(axis=0),
-        x.min(axis=(1, 2)), T.argmax(x, axis=2), T.argmin(x, axis=(0, 1)),
-        (x > 0).all(axis=1), (x > 0.5).any(), T.exp(x).sum(axis=-1),
+        x.sum(),
+        x.sum(axis=(0, 2)),
+        x.prod(axis=1, keepdims=True),
+        x.max(axis=0),
+        x.min(axis=(1, 2)),
+        T.argmax(x, axis=2),
+        T.argmin(x, axis=(0, 1)),
+        (x > 0).all(axis=1),
+        (x > 0.5).any(),
+        T.exp(x).sum(axis=-1),
     ]
     return both([x], outs)
 
@@ -66,7 +75,16 @@ def test_elementwise_matches_python(elemwise):
         lambda a: a[:0],
         lambda a: a[::-1, ::-1][:, :0],
     ],
-    ids=["contiguous", "neg0", "neg1-step2", "fortran", "transposed", "offset", "empty", "empty-neg"],
+    ids=[
+        "contiguous",
+        "neg0",
+        "neg1-step2",
+        "fortran",
+        "transposed",
+        "offset",
+        "empty",
+        "empty-neg",
+    ],
 )
 def test_views(elemwise, view):
     fp, fc = elemwise
@@ -86,7 +104,12 @@ def test_big_arrays_take_the_parallel_loops(elemwise):
 def test_broadcasting(broadcast, shape):
     fp, fc = broadcast
     m, n = shape
-    args = (rng.normal(size=(m, n)), rng.normal(size=(1, n)), rng.normal(size=(m, 1)), rng.normal(size=n))
+    args = (
+        rng.normal(size=(m, n)),
+        rng.normal(size=(1, n)),
+        rng.normal(size=(m, 1)),
+        rng.normal(size=n),
+    )
     if m == 0:
         fp, fc = fp, fc
         out_p, out_c = fp(*args)[:2], fc(*args)[:2]
@@ -146,11 +169,16 @@ def test_sgd_step_updates_in_the_fast_path():
     w = sg.shared(np.ones((3, 2)), name="w")
     x = T.matrix("x")
     loss = T.tanh(x @ w).sum()
-    step = sg.function([x], loss, updates=[(w, w - 0.1 * sg.grad(loss, w))], backend="c")
+    step = sg.function(
+        [x], loss, updates=[(w, w - 0.1 * sg.grad(loss, w))], backend="c"
+    )
     ref_w = sg.shared(np.ones((3, 2)), name="w")
     ref_loss = T.tanh(x @ ref_w).sum()
     ref = sg.function(
-        [x], ref_loss, updates=[(ref_w, ref_w - 0.1 * sg.grad(ref_loss, ref_w))], backend="python"
+        [x],
+        ref_loss,
+        updates=[(ref_w, ref_w - 0.1 * sg.grad(ref_loss, ref_w))],
+        backend="python",
     )
     data = rng.normal(size=(4, 3))
     for _ in range(3):
@@ -173,7 +201,9 @@ def test_fast_path_skips_the_general_path(monkeypatch):
     x = T.vector("x")
     f = sg.function([x], x + 1, backend="c")
     assert f._fast is not None
-    monkeypatch.setattr(f.program, "run", lambda args: pytest.fail("took the slow path"))
+    monkeypatch.setattr(
+        f.program, "run", lambda args: pytest.fail("took the slow path")
+    )
     assert f(np.zeros(3)).tolist() == [1.0, 1.0, 1.0]
 
 
@@ -191,7 +221,9 @@ def test_scratch_buffers_follow_the_shapes():
 def test_shapes_known_only_at_run_time():
     n = T.lscalar("n")
     v = T.vector("v")
-    f = sg.function([n, v], [T.alloc(v, n, v.shape[0]) * 2, T.arange(n) + 1], backend="c")
+    f = sg.function(
+        [n, v], [T.alloc(v, n, v.shape[0]) * 2, T.arange(n) + 1], backend="c"
+    )
     for k in (3, 0, 5):
         big, ar = f(k, np.arange(2.0))
         assert big.shape == (k, 2) and ar.tolist() == list(range(1, k + 1))

@@ -39,7 +39,9 @@ def mlp_step():
     hidden.name = "hidden"
     loss = T.nnet.categorical_crossentropy(T.nnet.softmax(hidden), y).mean()
     gw, gb = sg.grad(loss, [w, b])
-    return sg.function([x, y], loss, updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)], name="step")
+    return sg.function(
+        [x, y], loss, updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)], name="step"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +58,18 @@ def test_header_holds_the_graph(step):
 
 def test_nodes_carry_names_and_source_lines(step):
     src = step.source
-    assert re.search(r"argument \d: float64 matrix .* 'x' built at test_source.py:\d+", src)
+    assert re.search(
+        r"argument \d: float64 matrix .* 'x' built at test_source.py:\d+", src
+    )
     assert re.search(r"\bx_shape0\b", src) and re.search(r"\bt\d+\b", src)
     x = T.vector("x")
     hidden = T.exp(x)
     hidden.name = "hidden"
     src = sg.function([x], hidden * 2, backend="c", optimizer="none").source
-    assert re.search(r"/\* node 0: hidden = Elemwise\{exp\}\(x\)  'hidden' at test_source.py:\d+ \(hidden = T.exp\(x\)\)", src)
+    assert re.search(
+        r"/\* node 0: hidden = Elemwise\{exp\}\(x\)  'hidden' at test_source.py:\d+ \(hidden = T.exp\(x\)\)",
+        src,
+    )
 
 
 def test_one_statement_per_line(step):
@@ -116,28 +123,64 @@ def _coverage_graphs():
         (u8 + 3) // 2,
     ]
     reductions = [
-        x.sum(), x.sum(axis=0), x.prod(axis=1), x.max(), x.min(axis=0),
-        T.argmax(x, axis=1), T.argmin(x), (x > 0).all(), (x > 0).any(axis=1),
-        T.exp(x).sum(axis=1), x.mean(axis=0), f32.sum(), i.sum(), (i > 0).sum(),
+        x.sum(),
+        x.sum(axis=0),
+        x.prod(axis=1),
+        x.max(),
+        x.min(axis=0),
+        T.argmax(x, axis=1),
+        T.argmin(x),
+        (x > 0).all(),
+        (x > 0).any(axis=1),
+        T.exp(x).sum(axis=1),
+        x.mean(axis=0),
+        f32.sum(),
+        i.sum(),
+        (i > 0).sum(),
     ]
     shapes = [
-        x.T + 1, x[1:, ::-1] * 2, x[n] + 1, x.reshape((-1,)) * 1, x.T.reshape((n, -1)) + 0,
-        T.alloc(v, n, v.shape[0]) + 0, T.arange(n) * 2, T.eye(n) + 0, x.shape, x.shape[1] * n,
-        T.set_subtensor(x[0], v), T.inc_subtensor(x[:, 1:n], 1.0),
+        x.T + 1,
+        x[1:, ::-1] * 2,
+        x[n] + 1,
+        x.reshape((-1,)) * 1,
+        x.T.reshape((n, -1)) + 0,
+        T.alloc(v, n, v.shape[0]) + 0,
+        T.arange(n) * 2,
+        T.eye(n) + 0,
+        x.shape,
+        x.shape[1] * n,
+        T.set_subtensor(x[0], v),
+        T.inc_subtensor(x[:, 1:n], 1.0),
     ]
-    products = [T.dot(x, y), T.dot(x, v), T.dot(v, v), T.matmul(t3, t3), T.dot(i, j), f32 @ f32]
+    products = [
+        T.dot(x, y),
+        T.dot(x, v),
+        T.dot(v, v),
+        T.matmul(t3, t3),
+        T.dot(i, j),
+        f32 @ f32,
+    ]
     from symgraph.ops.batched import Batched
     from symgraph.ops.nnet import PickLabel, ScatterLabel, Softmax
 
     labels = T.lvector("labels")
     nnet = [
-        T.nnet.softmax(x), T.nnet.log_softmax(x, axis=0), T.nnet.softmax(t3, axis=None),
+        T.nnet.softmax(x),
+        T.nnet.log_softmax(x, axis=0),
+        T.nnet.softmax(t3, axis=None),
         T.nnet.softmax_crossentropy_with_logits(x, labels),
         T.nnet.softmax_crossentropy_with_logits(x, T.nnet.softmax(y)),
-        PickLabel()(x, labels), ScatterLabel()(v, labels, 4),
-        T.concatenate([x, y], axis=1), T.split(v, [1, n], 2)[1] + 0, T.repeat(v, n),
-        T.repeat(x, labels, axis=0), x[labels] + 0, x[labels, 1:] * 2, x[x > 0] + 1,
-        T.inc_subtensor(x[labels], 1.0), T.set_subtensor(x[x > 1], 0.0),
+        PickLabel()(x, labels),
+        ScatterLabel()(v, labels, 4),
+        T.concatenate([x, y], axis=1),
+        T.split(v, [1, n], 2)[1] + 0,
+        T.repeat(v, n),
+        T.repeat(x, labels, axis=0),
+        x[labels] + 0,
+        x[labels, 1:] * 2,
+        x[x > 0] + 1,
+        T.inc_subtensor(x[labels], 1.0),
+        T.set_subtensor(x[x > 1], 0.0),
         Batched(Softmax(-1), (True,))(t3),
     ]
     return {
@@ -188,7 +231,9 @@ def ops_without_c_rule() -> list[str]:
 
     missing = [c for c in _core_classes(Op) if not has_c_rule(c)]
     missing += [
-        c for c in _core_classes(ScalarOp) if c not in SCALAR_TABLE and c is not Composite
+        c
+        for c in _core_classes(ScalarOp)
+        if c not in SCALAR_TABLE and c is not Composite
     ]
     return sorted(f"{c.__module__}.{c.__name__}" for c in missing)
 
