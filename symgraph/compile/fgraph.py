@@ -361,6 +361,7 @@ class FunctionGraph:
         return clients
 
     def _add_node(self, node, key=False) -> None:
+        """Make ``node`` live: reader of its inputs, next in topological order."""
         live, repl, live_clients = self._live, self._repl, self._live_clients
         major = 0
         for pos, var in enumerate(node.inputs):
@@ -377,13 +378,15 @@ class FunctionGraph:
                     major = depth
         self._seq += 1
         live[node] = (major << 32) | self._seq
-        if key is False:
+        if key is False:  # a node of the graph itself: the first of equals is kept
             key = merge_key(node)
+            if key is not None:
+                existing = self._merge.get(key)
+                if existing is None or existing not in live:
+                    self._merge[key] = node
+        elif key is not None:  # the caller found no live equal (_merge_partner)
+            self._merge[key] = node
         self._keys[node] = key
-        if key is not None:
-            existing = self._merge.get(key)
-            if existing is None or existing not in live:
-                self._merge[key] = node
 
     def _remove_node(self, node) -> None:
         if self._live.pop(node, None) is None:

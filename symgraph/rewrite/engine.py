@@ -212,39 +212,41 @@ def optimize(fgraph, optimizer: str = "fast_run", include=(), exclude=()) -> Rew
     stats = RewriteStats(optimizer=optimizer)
     phases = select_rewrites(optimizer, include, exclude)
     start = time.perf_counter()
-    stats.nodes_before = len(fgraph.toposort())
-    if phases:
-        merged = False
-        with gc_paused():
+    with gc_paused():
+        stats.nodes_before = len(fgraph.toposort())
+        if phases:
             fgraph.open()
             try:
-                for phase, rewrites in phases.items():
-                    if merged:
-                        rewrites = [rw for rw in rewrites if rw.name != "local_merge"]
-                    t0 = time.perf_counter()
-                    visits, converged = run_phase(fgraph, rewrites, stats, phase)
-                    stats.phases[phase] = (time.perf_counter() - t0, visits)
-                    # Once local_merge has seen every node, the fgraph's hash-consing
-                    # of new and rebuilt nodes keeps the graph merged.
-                    merged = merged or (converged and rw_named(rewrites, "local_merge"))
+                run_phases(fgraph, phases, stats)
             finally:
                 fgraph.close()
-    stats.nodes_after = len(fgraph.toposort())
+        stats.nodes_after = len(fgraph.toposort())
     stats.time = time.perf_counter() - start
     return stats
 
 
-def rw_named(rewrites: list[Rewrite], name: str) -> bool:
-    return any(rw.name == name for rw in rewrites)
+def run_phases(fgraph, phases: dict, stats: RewriteStats) -> None:
+    merged = False
+    for phase, rewrites in phases.items():
+        if merged:
+            rewrites = [rw for rw in rewrites if rw.name != "local_merge"]
+        t0 = time.perf_counter()
+        visits, converged = run_phase(fgraph, rewrites, stats, phase)
+        stats.phases[phase] = (time.perf_counter() - t0, visits)
+        # Once local_merge has seen every node, the fgraph's hash-consing of
+        # new and rebuilt nodes keeps the graph merged: it would never fire.
+        merged = merged or (converged and any(rw.name == "local_merge" for rw in rewrites))
 
 
 @contextmanager
 def gc_paused():
     """The cyclic garbage collector off for a while (restored as it was).
 
-    Rewriting makes many short-lived node/variable cycles while the whole
-    graph is alive: collections would walk the graph again and again, a cost
-    that grows faster than the graph.
+    A rewrite session allocates many node/variable cycles, and keeps every
+    replaced one reachable until it closes: collections during the session
+    would walk the whole (growing) graph again and again for nothing, a cost
+    that grows faster than the graph. What the session leaves behind is
+    collected afterwards, once.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -292,7 +294,7 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str):
                     f"phase {phase}: no fixpoint after {guard} node visits; stopping "
                     "(a rewrite cycle? see f.rewrite_stats)",
                     RewriteWarning,
-                    stacklevel=4,
+                    stacklevel=5,
                 )
             continue  # keep draining: stale nodes must still be rebuilt
         if declined.get(node) == fgraph.changes:
@@ -350,7 +352,7 @@ def apply_rewrite(fgraph, node, rw: Rewrite, counter: RewriteCounter) -> bool | 
             check_replacement_type(old, new, rw.name)
     except Exception as exc:  # a broken rewrite must not break compilation
         counter.rejected += 1
-        warnings.warn(f"rewrite {rw.name} failed on {node}: {exc}", RewriteWarning, stacklevel=4)
+        warnings.warn(f"rewrite {rw.name} failed on {node}: {exc}", RewriteWarning, stacklevel=5)
         return None
     finally:
         counter.time += time.perf_counter() - t0
