@@ -227,15 +227,17 @@ def optimize(fgraph, optimizer: str = "fast_run", include=(), exclude=()) -> Rew
 
 def run_phases(fgraph, phases: dict, stats: RewriteStats) -> None:
     merged = False
+    settled: set = set()  # the clean-ups that declined on every node just now
     for phase, rewrites in phases.items():
         if merged:
             rewrites = [rw for rw in rewrites if rw.name != "local_merge"]
         t0 = time.perf_counter()
-        visits, converged = run_phase(fgraph, rewrites, stats, phase)
+        visits, converged = run_phase(fgraph, rewrites, stats, phase, settled)
         stats.phases[phase] = (time.perf_counter() - t0, visits)
         # Once local_merge has seen every node, the fgraph's hash-consing of
         # new and rebuilt nodes keeps the graph merged: it would never fire.
         merged = merged or (converged and any(rw.name == "local_merge" for rw in rewrites))
+        settled = {rw.name for rw in rewrites if rw.name in CLEANUP} if converged else set()
 
 
 @contextmanager
@@ -257,8 +259,15 @@ def gc_paused():
             gc.enable()
 
 
-def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str):
-    """One phase to its fixpoint; returns (node visits, whether it got there)."""
+def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str, settled=()):
+    """One phase to its fixpoint; returns (node visits, whether it got there).
+
+    ``settled``: the clean-ups the previous phase ran to its fixpoint. Each
+    declined on every live node (else the node would be gone) and depends on
+    the node alone (local_merge: on the merge table, which hash-consing keeps
+    free of duplicates), so it would decline again: a phase that has only
+    those for every node has nothing to do.
+    """
     heap: list = []  # priorities (ints, unique per node) of the queued nodes
     queued: dict = {}  # priority -> node
     live = fgraph._live  # node -> priority
@@ -275,6 +284,10 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str):
     heap.extend(queued)
     heapq.heapify(heap)
     dispatch = Dispatch(rewrites, stats)
+    if settled and all(
+        rw.name in settled for node in live for rw, _ in dispatch.candidates(node)
+    ):
+        return 0, True
     declined: dict = {}  # node -> fgraph.changes when all its rewrites declined
     guard = 50 * max(len(queued), 1) + 1000
     visits = 0
