@@ -91,61 +91,92 @@ def _static_size(static) -> int | None:
 
 
 def emit_loops(
-    ctx, dims, static, body, flat_leaves=None, parallel=True, clause="", simd=True
+    ctx,
+    dims,
+    static,
+    body,
+    flat_leaves=None,
+    parallel=True,
+    clause="",
+    simd=True,
+    partials=None,
+    threshold=None,
 ) -> None:
     """Iterate over ``dims``, calling ``body(index)`` to write the loop body.
 
-    ``flat_leaves``: the arrays that must be contiguous for the flat loop
-    (``None``: never flat, e.g. when an input broadcasts). ``static``: the
-    static sizes of the iteration (None where unknown).
+    ``flat_leaves``: the arrays that must be C-contiguous for the loop to run
+    as one long inner loop (``None``: never, e.g. when an input broadcasts);
+    arrays from outside are checked at run time and the extents collapse.
+    ``static``: the static sizes of the iteration (None where unknown).
 
-    At most two copies of the body are emitted (compile time grows with
-    them): a serial one and, for large sizes, an OpenMP one. When arrays
-    that come from outside turn out contiguous, the serial nest runs as one
-    long inner loop (its extents collapse) and the parallel copy is flat.
-    ``clause`` is added to every OpenMP pragma (``reduction(+:acc)``);
-    ``simd=False`` emits plain loops (a reduction OpenMP cannot express).
+    A loop that may be large becomes a kernel (``kernels.py``) run serially
+    or on all cores; others are written in place. ``clause`` is added to the
+    ``omp simd`` pragma; ``simd=False`` emits plain loops. ``partials``
+    (``[(C type, accumulator, start, OpenMP op)]``) makes it a reduction
+    kernel: each thread accumulates its chunk, the caller combines them.
     """
+    from .kernels import Kernel, rows
+
     omp = _Pragmas(clause, simd)
     dims = list(dims)
     with ctx.capture() as probe:
         body(Index(dims=[f"i{d}" for d in range(len(dims))]))
-    threshold = parallel_threshold(loop_cost(probe))
+    threshold = threshold or parallel_threshold(loop_cost(probe))
     size = _static_size(static)
-    parallel = parallel and ctx.unit.openmp and (size is None or size >= threshold)
     axes = [d for d in range(len(dims)) if static[d] != 1]
-    parallel = parallel and simd
-    if len(axes) < 2 or flat_leaves is None:
-        _nest(ctx, dims, axes, body, threshold, parallel, omp)
+    if not axes:
+        with ctx.block():
+            body(Index(dims=[None] * len(dims)))
         return
-    tests = [contiguous_test(cv) for cv in flat_leaves if not cv.contiguous]
-    tests = [t for t in dict.fromkeys(tests) if t != "1"]
-    if not tests:
-        _flat(ctx, dims, body, threshold, parallel, omp)
-        return
-    # serial: the nest, collapsed at run time; parallel: flat when contiguous
-    test = " && ".join(tests)
+    parallel = partials is not None or (
+        parallel and simd and not clause and ctx.unit.openmp
+        and (size is None or size >= threshold)
+    )
+    index_dims = [f"i{d}" if d in axes else None for d in range(len(dims))]
+    extents = [(d, dims[d]) for d in axes]
     n = ctx.tmp("n")
-    ctx.emit(f"const int64_t {n} = {product(dims)};")
-    ext = [f"{n}_{d}" for d in axes]
-    for e, d in zip(ext, axes):
-        ctx.emit(f"int64_t {e} = {dims[d]};")
-    flat = ctx.tmp("flat")
-    ctx.emit(f"const bool {flat} = {test};")
-    ctx.open(f"if ({flat})")
-    ctx.comment("contiguous: one long inner loop")
-    ctx.emit(f"{ext[-1]} = {n};")
-    for e in ext[:-1]:
-        ctx.emit(f"{e} = 1;")
+    ctx.declare("int64_t", n, product(dims))
+    if len(axes) >= 2 and flat_leaves is not None:
+        tests = [contiguous_test(cv) for cv in flat_leaves if not cv.contiguous]
+        tests = [t for t in dict.fromkeys(tests) if t != "1"]
+        if not tests:  # contiguous by construction: one loop over everything
+            last = axes[-1]
+            extents = [(last, n)]
+            index_dims = [None] * len(dims)
+            index_dims[last] = f"i{last}"
+        else:  # contiguous at run time: the extents collapse into the last
+            flat = ctx.tmp("flat")
+            ctx.declare("bool", flat, " && ".join(tests) + "  /* one long inner loop */")
+            ext = [f"{n}_{d}" for d in axes]
+            for k, (e, d) in enumerate(zip(ext, axes)):
+                whole = n if k == len(axes) - 1 else "1"
+                ctx.declare("int64_t", e, f"{flat} ? {whole} : {dims[d]}")
+            extents = list(zip(axes, ext))
+    index = Index(dims=index_dims)
+    if not parallel:
+        _nest_loops(ctx, extents, index, body, omp)
+        return
+
+    def inner(lo: str, hi: str) -> None:
+        d = extents[-1][0]
+        omp.emit(ctx, "simd")
+        with ctx.block(f"for (int64_t i{d} = {lo}; i{d} < {hi}; i{d}++)"):
+            body(index)
+
+    with Kernel(ctx, ctx.tmp("loop"), ctx.kernel_comment(), partials) as kernel:
+        rows(ctx, extents, inner)
+    ctx.open(f"if ({n} > 0)")
+    kernel.call(n, f"{n} >= {threshold}")
     ctx.close()
-    if parallel:
-        ctx.open(f"if ({flat} && {n} >= {threshold})")
-        omp.emit(ctx, "parallel for simd schedule(static)")
-        with ctx.block(f"for (int64_t i = 0; i < {n}; i++)"):
-            body(Index(flat="i"))
-        ctx.reopen("else")
-    _nest_loops(ctx, dims, axes, body, False, omp, extents=dict(zip(axes, ext)))
-    if parallel:
+
+
+def _nest_loops(ctx, extents, index, body, omp) -> None:
+    for k, (d, e) in enumerate(extents):
+        if k == len(extents) - 1:
+            omp.emit(ctx, "simd")
+        ctx.open(f"for (int64_t i{d} = 0; i{d} < {e}; i{d}++)")
+    body(index)
+    for _ in extents:
         ctx.close()
 
 
@@ -159,55 +190,3 @@ class _Pragmas:
     def emit(self, ctx, what: str) -> None:
         if self.simd:
             ctx.pragma(f"omp {what}{self.clause}")
-
-
-def _flat(ctx, dims, body, threshold, parallel, omp) -> None:
-    n = ctx.tmp("n")
-    ctx.emit(f"const int64_t {n} = {product(dims)};")
-
-    def emit(par: bool) -> None:
-        omp.emit(ctx, "parallel for simd schedule(static)" if par else "simd")
-        with ctx.block(f"for (int64_t i = 0; i < {n}; i++)"):
-            body(Index(flat="i"))
-
-    if not parallel:
-        emit(False)
-        return
-    ctx.open(f"if ({n} >= {threshold})")
-    emit(True)
-    ctx.reopen("else")
-    emit(False)
-    ctx.close()
-
-
-def _nest_loops(ctx, dims, axes, body, par: bool, omp, extents=None) -> None:
-    index = Index(dims=[f"i{d}" if d in axes else None for d in range(len(dims))])
-    extents = extents or {}
-    for k, d in enumerate(axes):
-        inner = k == len(axes) - 1
-        if inner and par and len(axes) == 1:
-            omp.emit(ctx, "parallel for simd schedule(static)")
-        elif par and k == 0:
-            omp.emit(ctx, "parallel for schedule(static)")
-        elif inner:
-            omp.emit(ctx, "simd")
-        bound = extents.get(d, dims[d])
-        ctx.open(f"for (int64_t i{d} = 0; i{d} < {bound}; i{d}++)")
-    body(index)
-    for _ in axes:
-        ctx.close()
-
-
-def _nest(ctx, dims, axes, body, threshold, parallel, omp) -> None:
-    if not axes:
-        with ctx.block():
-            body(Index(dims=[None] * len(dims)))
-        return
-    if not parallel:
-        _nest_loops(ctx, dims, axes, body, False, omp)
-        return
-    ctx.open(f"if ({product([dims[d] for d in axes])} >= {threshold})")
-    _nest_loops(ctx, dims, axes, body, True, omp)
-    ctx.reopen("else")
-    _nest_loops(ctx, dims, axes, body, False, omp)
-    ctx.close()

@@ -18,29 +18,24 @@ def _math(dtype: str, name: str) -> str:
 
 
 def _group_loops(ctx, x, group, kept, inner) -> None:
-    """Loops over the ``kept`` axes of ``x`` (outer) around ``inner()``."""
-    iterated = [d for d in kept if x.static_shape[d] != 1]
-    size = " * ".join(x.shape(d) for d in range(x.ndim)) or "1"
+    """``inner()`` for each group: a kernel over the kept axes of ``x``."""
+    from .kernels import Kernel, odometer
 
-    def nest(par: bool) -> None:
-        for k, d in enumerate(iterated):
-            if par and k == 0:
-                ctx.pragma("omp parallel for schedule(static)")
+    iterated = [d for d in kept if x.static_shape[d] != 1]
+    if not (ctx.unit.openmp and iterated):
+        for d in iterated:
             ctx.open(f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)")
         inner()
         for _ in iterated:
             ctx.close()
-
-    if ctx.unit.openmp and iterated:
-        ctx.open(
-            f"if ({size} >= {parallel_threshold(24)} && {x.shape(iterated[0])} > 1)"
-        )
-        nest(True)
-        ctx.reopen("else")
-        nest(False)
-        ctx.close()
-    else:
-        nest(False)
+        return
+    size = " * ".join(x.shape(d) for d in range(x.ndim)) or "1"
+    n = " * ".join(x.shape(d) for d in iterated)
+    with Kernel(ctx, ctx.tmp("loop"), ctx.kernel_comment()) as kernel:
+        odometer(ctx, [(d, x.shape(d)) for d in iterated], inner)
+    ctx.open(f"if ({n} > 0)")
+    kernel.call(n, f"{size} >= {parallel_threshold(24)} && {n} > 1")
+    ctx.close()
 
 
 def _over(ctx, x, group, clause: str, body) -> None:
@@ -98,11 +93,11 @@ def _softmax(op, node, ctx, log: bool) -> None:
         if log:
             ctx.emit(f"const {ct} sg_ls = ({ct})log{f}(({ct}){s});")
         else:
-            ctx.emit(f"const {ct} sg_r = ({ct})(1.0 / {s});")
+            ctx.emit(f"const {ct} sg_rcp = ({ct})(1.0 / {s});")
 
         def write() -> None:
             v = f"({ct}){ctx.element(x_var, index)}"
-            value = f"({v} - {m}) - sg_ls" if log else f"exp{f}({v} - {m}) * sg_r"
+            value = f"({v} - {m}) - sg_ls" if log else f"exp{f}({v} - {m}) * sg_rcp"
             ctx.emit(f"{dst.name}[{index.offset(dst)}] = {value};")
 
         _over(ctx, x, group, "", write)

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from symgraph.graph import TensorType
 from symgraph.ops.elemwise import broadcast_static_shapes
 
+from .kernels import Kernel, odometer
 from .loops import Index, loop_cost, parallel_threshold
 from .lower import INLINE_CONSUMERS
 from .registry import classes, rule
@@ -134,11 +135,7 @@ def emit_reduction(ctx, node, red: Reduction, x_var=None) -> None:
         out_index = Index(dims=[f"i{d}" for d in kept])
     index = Index(dims=[f"i{d}" for d in range(nd)])
 
-    def nest(par: bool) -> None:
-        for k, d in enumerate(outer):
-            if par and k == 0:
-                ctx.pragma("omp parallel for schedule(static)")
-            ctx.open(f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)")
+    def group() -> None:  # one output element: its accumulators over the group
         _declare(ctx, red, names)
         clause = _clause(red, names)
         for k, d in enumerate(inner):
@@ -149,23 +146,27 @@ def emit_reduction(ctx, node, red: Reduction, x_var=None) -> None:
         for _ in inner:
             ctx.close()
         ctx.emit(f"{dst.name}[{out_index.offset(dst)}] = {result()};")
+
+    n_out = " * ".join(x.shape(d) for d in outer) or "1"
+    n_all = " * ".join(x.shape(d) for d in outer + inner) or "1"
+    if not (ctx.unit.openmp and outer):
+        for d in outer:
+            ctx.open(f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)")
+        group()
         for _ in outer:
             ctx.close()
-
-    if ctx.unit.openmp and outer:
-        n_all = " * ".join(x.shape(d) for d in outer + inner) or "1"
-        n_out = " * ".join(x.shape(d) for d in outer)
-        ctx.open(f"if ({n_all} >= {threshold} && {n_out} > 1)")
-        nest(True)
-        ctx.reopen("else")
-        nest(False)
-        ctx.close()
-    else:
-        nest(False)
+        return
+    # a kernel over the output elements (kept axes), on all cores when large
+    with Kernel(ctx, ctx.tmp("loop"), ctx.kernel_comment()) as kernel:
+        odometer(ctx, [(d, x.shape(d)) for d in outer], group)
+    ctx.open(f"if ({n_out} > 0)")
+    kernel.call(n_out, f"{n_all} >= {threshold} && {n_out} > 1")
+    ctx.close()
 
 
 def _full(ctx, x, x_var, red, names, threshold) -> None:
-    """Reduce every axis into the accumulators (flat when contiguous)."""
+    """Reduce every axis into the accumulators: a kernel returning partial
+    results per thread when the reduction is one OpenMP can split."""
     from .loops import emit_loops
     from .lower_elemwise import flat_leaves, loop_leaves
 
@@ -176,21 +177,22 @@ def _full(ctx, x, x_var, red, names, threshold) -> None:
         leaves = flat_leaves([x], x_var.type.shape)
     else:
         leaves = []
+    dims = x.dims if x.kind != "scalar" else []
 
     def body(index) -> None:
         _updates(ctx, red, names, index, x_var)
 
-    dims = x.dims if x.kind != "scalar" else []
-    emit_loops(
-        ctx,
-        dims,
-        x_var.type.shape,
-        body,
-        leaves,
-        parallel=clause is not None,
-        clause=clause or "",
-        simd=clause is not None,
-    )
+    size = 1
+    for s in x_var.type.shape:
+        size = None if size is None or s is None else size * s
+    small = size is not None and size < threshold
+    if clause is None or not ctx.unit.openmp or small or not dims:
+        emit_loops(ctx, dims, x_var.type.shape, body, leaves, parallel=False,
+                   clause=clause or "", simd=clause is not None)
+        return
+    part = [(acc[0], name, acc[1], acc[3]) for acc, name in zip(red.accs, names)]
+    emit_loops(ctx, dims, x_var.type.shape, body, leaves, partials=part,
+               clause=clause, threshold=threshold)
 
 
 # ----------------------------------------------------------- the reductions

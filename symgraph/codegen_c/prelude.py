@@ -224,6 +224,43 @@ static inline void sg_from_numpy(intptr_t obj, sg_array *a)
     a->present = 1;
 }
 
+/* Run kernel(args, lo, hi, part) over [0, n) on all cores, in contiguous
+   chunks (multiples of 16 elements); part points to each thread's slot of
+   parts (partial results). Returns the number of threads, for combining. */
+#define SG_MAX_THREADS 64
+typedef void (*sg_kernel)(const void *, int64_t, int64_t, void *);
+#ifdef _OPENMP
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);
+int omp_get_max_threads(void);
+#endif
+
+static inline int sg_parallel(sg_kernel kernel, const void *args, int64_t n,
+                              void *parts, size_t part_size)
+{
+#ifdef _OPENMP
+    int nt = omp_get_max_threads();
+    int used = 1;
+    if (nt > SG_MAX_THREADS)
+        nt = SG_MAX_THREADS;
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), k = omp_get_num_threads();
+        int64_t chunk = ((n + k - 1) / k + 15) / 16 * 16;
+        int64_t lo = t * chunk < n ? t * chunk : n;
+        int64_t hi = lo + chunk < n ? lo + chunk : n;
+        if (t == 0)
+            used = k;
+        kernel(args, lo, hi, parts ? (char *)parts + (size_t)t * part_size : NULL);
+    }
+    return used;
+#else
+    (void)part_size;
+    kernel(args, 0, n, parts);
+    return 1;
+#endif
+}
+
 static inline int sg_enter(sg_state *st)
 {
     if (__atomic_exchange_n(&st->busy, 1, __ATOMIC_ACQUIRE))

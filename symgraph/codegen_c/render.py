@@ -34,7 +34,7 @@ nearbyint rint fmod fmax fmin fma isnan isinf isfinite copysign signbit lgamma t
 """.split()
 RESERVED = frozenset(_C_WORDS + _LIBM + [w + "f" for w in _LIBM])
 _GENERATED = re.compile(
-    r"^(t\d+|c\d+|i\d*|n\d*(_\d+)?|(acc|lit|dot|tmp|out|flat)\d*|sg_\w*|SG_\w*)$"
+    r"^(t\d+|c\d+|i\d*|n\d*(_\d+)?|(acc|lit|dot|tmp|out|flat|loop|seg)\d*|sg_\w*|SG_\w*)$"
     r"|_(shape|stride|st|s|at)\d*$"
 )
 
@@ -268,6 +268,12 @@ class SegmentRenderer:
             yield self.lines
         finally:
             self.lines = saved
+
+    def kernel_comment(self) -> str:
+        """What a kernel of the current node says about itself."""
+        if self.node is None:
+            return "a copy"
+        return f"node {self.node_id}: {describe_node(self.node, self.unit.names)}"
 
     def tmp(self, prefix: str = "n") -> str:
         self.tmp_count += 1

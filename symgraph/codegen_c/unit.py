@@ -45,6 +45,7 @@ class UnitRenderer:
         self.n_slots = 0
         self.templates: list[str] = []
         self.globals: list[str] = []
+        self.kernels: list[str] = []  # loop kernels (kernels.py), before their segment
         self._const_names = Names()
         self._names = Names()
         self.out_base: list[int] = []
@@ -136,7 +137,10 @@ class UnitRenderer:
             seg = SegmentRenderer(
                 self, k, nodes, inputs, outputs, self.positions, inline
             )
-            functions.append(seg.render())
+            text = seg.render()
+            functions += self.kernels  # the segment's loop kernels come first
+            self.kernels = []
+            functions.append(text)
             functions.append(self._entry_points(k, len(inputs), len(outputs)))
         body = "\n\n".join(functions)
         used_mvec = sorted(n for n in self.mvec if re.search(rf"\b{n}\(", body))
