@@ -34,6 +34,7 @@ Example
 
 from __future__ import annotations
 
+from symgraph.compile.shape_feature import ShapeFeature
 from symgraph.graph import (
     Apply,
     Constant,
@@ -96,7 +97,7 @@ class FunctionGraph:
 
     @property
     def clients(self) -> dict[Variable, list]:
-        """``{variable: [(node, input_position), ...]}``; outputs list ``("output", i)``."""
+        """``{variable: [(node, input_position), ...]}``; outputs: ``("output", i)``."""
         if self._live is not None:
             return {v: list(c) for v, c in self._live_clients.items() if c}
         if self._clients is None:
@@ -176,7 +177,11 @@ class FunctionGraph:
         return len(clients) if clients else 0
 
     def client_nodes(self, var: Variable) -> list:
-        """The live nodes reading ``var`` (``"output"`` for a graph output)."""
+        """The live nodes reading ``var`` (``"output"`` for a graph output).
+
+        Look at their ops, not their identity: a reader rebuilt on new inputs
+        (same op, same kinds of inputs) is not a change (see ``changes``).
+        """
         clients = self._live_clients.get(self.resolve(var)) or ()
         return [node for node, _ in clients]
 
@@ -276,13 +281,13 @@ class FunctionGraph:
     def _import_node(self, node) -> None:
         if self.is_stale(node):
             rebuilt = rebuild(node, [self.resolve(v) for v in node.inputs])
-            for old, new in zip(node.outputs, rebuilt.outputs):
+            for old, new in zip(node.outputs, rebuilt.outputs, strict=False):
                 self._repl[old] = new
             node = rebuilt
         key = merge_key(node)
         other = self._merge_partner(node, key)
         if other is not None:
-            for old, new in zip(node.outputs, other.outputs):
+            for old, new in zip(node.outputs, other.outputs, strict=False):
                 self._repl[old] = new
             return
         self._add_node(node, key)
@@ -308,12 +313,15 @@ class FunctionGraph:
         other = self._merge_partner(new, key)
         if other is None:
             self._add_node(new, key)
-            if all(o.type is r.type for o, r in zip(node.outputs, new.outputs)):
+            if all(
+                o.type is r.type
+                for o, r in zip(node.outputs, new.outputs, strict=False)
+            ):
                 self._hand_over(node, new)
                 return new
         else:
             new = other
-        for old, rep in zip(node.outputs, new.outputs):
+        for old, rep in zip(node.outputs, new.outputs, strict=False):
             if old in self._live_clients:
                 self.replace(old, rep, "refresh")
             else:
@@ -327,7 +335,7 @@ class FunctionGraph:
         without the checks that cannot fail here."""
         live_clients, repl, on_node = self._live_clients, self._repl, self._on_node
         read = False
-        for old, rep in zip(node.outputs, new.outputs):
+        for old, rep in zip(node.outputs, new.outputs, strict=False):
             repl[old] = rep
             moved = live_clients.pop(old, None)
             if moved is None:
@@ -435,7 +443,10 @@ def merge_key(node):
     op = node.op
     if getattr(op, "destroy_map", None) or getattr(op, "no_merge", False):
         return None
-    return (op, tuple([v.signature() if isinstance(v, Constant) else v for v in node.inputs]))
+    return (
+        op,
+        tuple([v.signature() if isinstance(v, Constant) else v for v in node.inputs]),
+    )
 
 
 _TYPE_ONLY: set = set()
@@ -453,7 +464,17 @@ def type_only_make_nodes() -> set:
         from symgraph.ops.reduce import Reduce
         from symgraph.ops.shape import Shape, Shape_i
 
-        for cls in (Elemwise, DimShuffle, Reduce, Dot, Softmax, Shape, Shape_i, Gemm, FusedReduce):
+        for cls in (
+            Elemwise,
+            DimShuffle,
+            Reduce,
+            Dot,
+            Softmax,
+            Shape,
+            Shape_i,
+            Gemm,
+            FusedReduce,
+        ):
             _TYPE_ONLY.add(cls.make_node)
     return _TYPE_ONLY
 
@@ -469,11 +490,15 @@ def rebuild(node, inputs) -> Apply:
     """
     op = node.op
     if type(op).make_node in (_TYPE_ONLY or type_only_make_nodes()):
-        for old, new in zip(node.inputs, inputs):
+        for old, new in zip(node.inputs, inputs, strict=False):
             if old is new:
                 if isinstance(old, Constant) and old.weak:
                     break  # make_node would give it a dtype
-            elif old.type != new.type or isinstance(old, Constant) or isinstance(new, Constant):
+            elif (
+                old.type != new.type
+                or isinstance(old, Constant)
+                or isinstance(new, Constant)
+            ):
                 break
         else:
             return _clone(node, inputs)
@@ -501,105 +526,30 @@ def _clone(node, inputs: list) -> Apply:
 
 def check_replacement_type(old: Variable, new: Variable, reason: str = "") -> None:
     """``new`` may stand for ``old``: same dtype and ndim, no broadcast lost."""
-    if isinstance(new, Variable) and new.type is old.type and type(old.type) is TensorType:
+    if (
+        isinstance(new, Variable)
+        and new.type is old.type
+        and type(old.type) is TensorType
+    ):
         return
     why = f" (rewrite {reason})" if reason else ""
     if not isinstance(new, Variable) or not isinstance(new.type, TensorType):
-        raise TypeError(f"replacement for {old} must be a tensor Variable{why}, got {new!r}")
+        raise TypeError(
+            f"replacement for {old} must be a tensor Variable{why}, got {new!r}"
+        )
     a, b = old.type, new.type
     if a.dtype != b.dtype or a.ndim != b.ndim:
         raise TypeError(
-            f"cannot replace {old} ({a}) with {new} ({b}){why}: dtype and ndim must match"
+            f"cannot replace {old} ({a}) with {new} ({b}){why}: dtype and ndim "
+            "must match"
         )
-    for axis, (sa, sb) in enumerate(zip(a.shape, b.shape)):
+    for axis, (sa, sb) in enumerate(zip(a.shape, b.shape, strict=False)):
         if (sa == 1) != (sb == 1) and sa is not None and sb is not None:
-            raise TypeError(f"cannot replace {old} ({a}) with {new} ({b}){why}: axis {axis}")
+            raise TypeError(
+                f"cannot replace {old} ({a}) with {new} ({b}){why}: axis {axis}"
+            )
         if sa == 1 and sb is None:
             raise TypeError(
                 f"cannot replace {old} ({a}) with {new} ({b}){why}: axis {axis} "
                 "would stop broadcasting"
             )
-
-
-# ------------------------------------------------------------ shape inference
-
-
-class ShapeFeature:
-    """Symbolic shapes from ``infer_shape``: ``x.shape`` without computing ``x``.
-
-    ``shape_of(var)`` is a tuple of int64 scalar variables (constants where the
-    static shape knows the size) built from the shapes of the graph inputs
-    through each op's ``infer_shape``. Results are memoised per variable;
-    variables never change, so the memo stays true.
-    """
-
-    def __init__(self, fgraph: FunctionGraph) -> None:
-        self.fgraph = fgraph
-        self.memo: dict[Variable, tuple] = {}
-
-    def shape_of(self, var: Variable) -> tuple:
-        memo = self.memo
-        if var in memo:
-            return memo[var]
-        # Post-order over owners whose outputs lack a shape (iterative).
-        stack = [var]
-        while stack:
-            v = stack[-1]
-            if v in memo:
-                stack.pop()
-                continue
-            node = v.owner
-            if node is None:
-                memo[v] = self.leaf_shape(v)
-                stack.pop()
-                continue
-            missing = [i for i in node.inputs if i not in memo]
-            if missing:
-                stack.extend(missing)
-                continue
-            stack.pop()
-            self._infer(node)
-        return memo[var]
-
-    def leaf_shape(self, var: Variable) -> tuple:
-        from symgraph.ops.shape import shape_i
-
-        if isinstance(var, Constant):
-            return tuple(_int_constant(s) for s in var.data.shape)
-        return tuple(shape_i(var, i) for i in range(var.ndim))
-
-    def _infer(self, node) -> None:
-        from symgraph.ops.shape import shape_i
-
-        in_shapes = [self.memo[i] for i in node.inputs]
-        try:
-            out_shapes = node.op.infer_shape(self.fgraph, node, in_shapes)
-        except Exception:  # no rule, or one that needs more than shapes
-            out_shapes = None
-        for k, out in enumerate(node.outputs):
-            if not isinstance(out.type, TensorType):
-                continue
-            dims = []
-            for axis in range(out.ndim):
-                static = out.type.shape[axis]
-                if static is not None:
-                    dims.append(_int_constant(static))
-                elif out_shapes is None:
-                    dims.append(shape_i(out, axis))
-                else:
-                    dims.append(_as_size(out_shapes[k][axis]))
-            self.memo[out] = tuple(dims)
-
-
-def _int_constant(value: int) -> Constant:
-    return Constant(TensorType("int64", ()), int(value))
-
-
-def _as_size(dim) -> Variable:
-    if isinstance(dim, Variable):
-        if dim.dtype != "int64":
-            from symgraph.ops.math import cast
-
-            return cast(dim, "int64")
-        return dim
-    return _int_constant(int(dim))

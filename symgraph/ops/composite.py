@@ -26,7 +26,11 @@ import numpy as np
 
 from symgraph.graph import Apply, TensorType, as_tensor_variable
 from symgraph.op import Op
-from symgraph.ops.elemwise import Elemwise, broadcast_static_shapes, check_runtime_broadcast
+from symgraph.ops.elemwise import (
+    Elemwise,
+    broadcast_static_shapes,
+    check_runtime_broadcast,
+)
 from symgraph.ops.scalar import ScalarOp, promote
 
 
@@ -101,7 +105,9 @@ class Composite(ScalarOp):
         """The dtype of every input and step result, in order."""
         known = list(dtypes)
         for op, args in self.nodes:
-            arg_dtypes = tuple([a[2] if isinstance(a, tuple) else known[a] for a in args])
+            arg_dtypes = tuple(
+                [a[2] if isinstance(a, tuple) else known[a] for a in args]
+            )
             known.append(_step_dtype(op, arg_dtypes))
         return known
 
@@ -117,7 +123,10 @@ class Composite(ScalarOp):
         dtypes = self.step_dtypes(*(np.asarray(x).dtype.name for x in inputs))
         values = list(inputs)
         for k, (op, args) in enumerate(self.nodes):
-            vals = [np.asarray(a[1], dtype=a[2]) if isinstance(a, tuple) else values[a] for a in args]
+            vals = [
+                np.asarray(a[1], dtype=a[2]) if isinstance(a, tuple) else values[a]
+                for a in args
+            ]
             dtype = dtypes[self.nin + k]
             values.append(np.asarray(op.perform(vals, dtype), dtype=dtype))
         return values[-1]
@@ -131,8 +140,11 @@ class Composite(ScalarOp):
 
         expanded = self.expand(inputs)
         return grad(
-            None, list(inputs), known_grads={expanded: output_grads[0]},
-            disconnected_inputs="ignore", return_disconnected="zero",
+            None,
+            list(inputs),
+            known_grads={expanded: output_grads[0]},
+            disconnected_inputs="ignore",
+            return_disconnected="zero",
         )
 
     def expand(self, inputs):
@@ -140,7 +152,9 @@ class Composite(ScalarOp):
         values = list(inputs)
         for op, args in self.nodes:
             vals = [
-                as_tensor_variable(np.asarray(a[1], dtype=a[2])) if isinstance(a, tuple) else values[a]
+                as_tensor_variable(np.asarray(a[1], dtype=a[2]))
+                if isinstance(a, tuple)
+                else values[a]
                 for a in args
             ]
             values.append(Elemwise(op)(*vals))
@@ -190,7 +204,8 @@ class FusedReduce(Op):
         inner = Elemwise(self.scalar_op).make_node(*inputs)
         elem = inner.outputs[0]
         out = TensorType(
-            self.reduce_op.output_dtype(elem.dtype), self.reduce_op.output_shape(elem.type.shape)
+            self.reduce_op.output_dtype(elem.dtype),
+            self.reduce_op.output_shape(elem.type.shape),
         )
         return Apply(self, list(inner.inputs), [out()])
 
@@ -224,7 +239,9 @@ class FusedReduce(Op):
         from symgraph.gradient import grad
 
         return grad(
-            None, list(inputs), known_grads={self.expand(inputs): output_grads[0]},
+            None,
+            list(inputs),
+            known_grads={self.expand(inputs): output_grads[0]},
             disconnected_inputs="ignore",
         )
 
@@ -250,12 +267,20 @@ class Gemm(Op):
         C, alpha, A, B, beta = (as_tensor_variable(v) for v in (C, alpha, A, B, beta))
         for pos, (v, nd) in enumerate(((C, 2), (alpha, 0), (A, 2), (B, 2), (beta, 0))):
             if v.ndim != nd:
-                raise TypeError(f"{self}: input {pos} {v.describe()} must have ndim {nd}, not {v.ndim}")
+                raise TypeError(
+                    f"{self}: input {pos} {v.describe()} must have ndim {nd}, "
+                    f"not {v.ndim}"
+                )
         ka, kb = A.type.shape[1], B.type.shape[0]
         if ka is not None and kb is not None and ka != kb:
-            raise ValueError(f"{self}: inner sizes differ: {A.describe()} {ka} vs {B.describe()} {kb}")
+            raise ValueError(
+                f"{self}: inner sizes differ: {A.describe()} {ka} vs "
+                f"{B.describe()} {kb}"
+            )
         dtype = promote(C.dtype, A.dtype, B.dtype)
-        shape = broadcast_static_shapes(self, [TensorType(dtype, (A.type.shape[0], B.type.shape[1]))(), C])
+        shape = broadcast_static_shapes(
+            self, [TensorType(dtype, (A.type.shape[0], B.type.shape[1]))(), C]
+        )
         return Apply(self, [C, alpha, A, B, beta], [TensorType(dtype, shape)()])
 
     def perform(self, node, inputs, output_storage) -> None:
@@ -281,7 +306,12 @@ class Gemm(Op):
 
         C, alpha, A, B, beta = inputs
         expanded = alpha * dot(A, B) + beta * C
-        return grad(None, list(inputs), known_grads={expanded: output_grads[0]}, disconnected_inputs="ignore")
+        return grad(
+            None,
+            list(inputs),
+            known_grads={expanded: output_grads[0]},
+            disconnected_inputs="ignore",
+        )
 
 
 _gemm = Gemm()

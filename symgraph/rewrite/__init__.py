@@ -28,9 +28,17 @@ from symgraph.rewrite.engine import (
     rewriter,
 )
 
-__all__ = ["optimize_graph", "rewriter", "pattern", "PHASES", "REGISTRY", "RewriteStats", "RewriteWarning"]
+__all__ = [
+    "optimize_graph",
+    "rewriter",
+    "pattern",
+    "PHASES",
+    "REGISTRY",
+    "RewriteStats",
+    "RewriteWarning",
+]
 
 
 def optimize_graph(fgraph, optimizer: str, include=(), exclude=()) -> RewriteStats:
-    """Rewrite ``fgraph`` in place; returns per-rewrite counters (``f.rewrite_stats``)."""
+    """Rewrite ``fgraph`` in place; returns the counters (``f.rewrite_stats``)."""
     return optimize(fgraph, optimizer, include, exclude)

@@ -42,7 +42,7 @@ def local_constant_fold(fgraph, node):
         node.op.perform(node, [v.data for v in node.inputs], storage)
     in_size = sum(v.data.size for v in node.inputs)
     result = []
-    for out, (value,) in zip(node.outputs, storage):
+    for out, (value,) in zip(node.outputs, storage, strict=False):
         value = np.asarray(value, dtype=out.dtype)
         if value.size > FOLD_LIMIT and value.size > in_size:
             return None
@@ -53,9 +53,12 @@ def local_constant_fold(fgraph, node):
 # ------------------------------------------------------------- useless ops
 
 
-@rewriter("canonicalize", tracks=(S.Add, S.Mul, S.Sub, S.TrueDiv, S.Pow, S.Identity, S.Cast))
+@rewriter(
+    "canonicalize", tracks=(S.Add, S.Mul, S.Sub, S.TrueDiv, S.Pow, S.Identity, S.Cast)
+)
 def local_useless_elemwise(fgraph, node):
-    # x+0 -> x, x*1 -> x, x-0 -> x, x/1 -> x, x**1 -> x, identity(x) -> x, cast(x, x.dtype) -> x
+    # x+0 -> x, x*1 -> x, x-0 -> x, x/1 -> x, x**1 -> x, identity(x) -> x,
+    # cast(x, x.dtype) -> x
     op = node.op.scalar_op
     out = node.outputs[0]
     ins = node.inputs
@@ -107,7 +110,9 @@ def local_dimshuffle_lift(fgraph, node):
     if fgraph.n_clients(x) != 1:
         return None
     ds = node.op
-    return [inner.op(*[DimShuffle(ds.input_ndim, ds.new_order)(v) for v in inner.inputs])]
+    return [
+        inner.op(*[DimShuffle(ds.input_ndim, ds.new_order)(v) for v in inner.inputs])
+    ]
 
 
 @rewriter("canonicalize", tracks=(Reduce,))
@@ -137,7 +142,7 @@ def local_useless_alloc(fgraph, node):
     if value.ndim != out.ndim or value.dtype != out.dtype:
         return None
     shape = fgraph.shape_of(value)
-    if not all(same_value(d, s) for d, s in zip(dims, shape)):
+    if not all(same_value(d, s) for d, s in zip(dims, shape, strict=False)):
         return None
     return [value]
 
@@ -171,7 +176,8 @@ def _shape_given_by(fgraph, dims, value, others, out) -> bool:
         if axis >= lead and value.type.shape[axis - lead] != 1:
             continue  # the value itself has that size (alloc only broadcasts)
         if not any(
-            w.type.shape[axis] != 1 and same_value(fgraph.shape_of(w)[axis], d) for w in others
+            w.type.shape[axis] != 1 and same_value(fgraph.shape_of(w)[axis], d)
+            for w in others
         ):
             return False
     return True
@@ -189,7 +195,10 @@ def same_value(a, b, depth: int = 3) -> bool:
         return False
     if a.owner.op != b.owner.op or len(a.owner.inputs) != len(b.owner.inputs):
         return False
-    return all(same_value(x, y, depth - 1) for x, y in zip(a.owner.inputs, b.owner.inputs))
+    return all(
+        same_value(x, y, depth - 1)
+        for x, y in zip(a.owner.inputs, b.owner.inputs, strict=False)
+    )
 
 
 # ------------------------------------------------------------ shape inference
@@ -215,7 +224,9 @@ def local_shape_static(fgraph, node):
     dims = [scalar_constant(d) for d in fgraph.shape_of(x)]
     if any(d is None for d in dims):
         return None
-    return [Constant(TensorType("int64", (len(dims),)), np.asarray(dims, dtype="int64"))]
+    return [
+        Constant(TensorType("int64", (len(dims),)), np.asarray(dims, dtype="int64"))
+    ]
 
 
 @rewriter("canonicalize", tracks=(_GradientIdentity,))

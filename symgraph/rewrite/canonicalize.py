@@ -97,7 +97,10 @@ def _same_tree(new, old, depth: int = 3) -> bool:
         return False
     if new.owner.op != old.owner.op or len(new.owner.inputs) != len(old.owner.inputs):
         return False
-    return all(_same_tree(a, b, depth - 1) for a, b in zip(new.owner.inputs, old.owner.inputs))
+    return all(
+        _same_tree(a, b, depth - 1)
+        for a, b in zip(new.owner.inputs, old.owner.inputs, strict=False)
+    )
 
 
 def _rebuilds_itself(node) -> bool:
@@ -207,7 +210,10 @@ def is_positive(v, depth: int = 4) -> bool:
     if name == "Sqr":
         return is_nonzero(ins[0], depth - 1)
     if name == "Sub":  # 1 - sigmoid(x) = sigmoid(-x)
-        return scalar_constant(ins[0]) == 1 and type(scalar_op(ins[1])).__name__ == "Sigmoid"
+        return (
+            scalar_constant(ins[0]) == 1
+            and type(scalar_op(ins[1])).__name__ == "Sigmoid"
+        )
     return False
 
 
@@ -222,7 +228,9 @@ def is_nonzero(v, depth: int = 4) -> bool:
         return False
     op = scalar_op(v)
     ins = v.owner.inputs
-    if isinstance(op, (S.Neg, S.Sqr, S.Reciprocal)) or isinstance(v.owner.op, DimShuffle):
+    if isinstance(op, (S.Neg, S.Sqr, S.Reciprocal)) or isinstance(
+        v.owner.op, DimShuffle
+    ):
         return is_nonzero(ins[0], depth - 1)
     if isinstance(op, (S.Mul, S.TrueDiv)):
         return all(is_nonzero(i, depth - 1) for i in ins)
@@ -258,8 +266,13 @@ def local_mul_canonical(fgraph, node):
     folded = {id(v) for v in num_k + den_k}
     nums = [v for s, v in terms if s > 0 and id(v) not in folded]
     dens = [v for s, v in terms if s < 0 and id(v) not in folded]
-    num_c = np.asarray(np.prod([values[id(v)] for v in num_k] or [1]), dtype=dtype).item() * negs
-    den_c = np.asarray(np.prod([values[id(v)] for v in den_k] or [1]), dtype=dtype).item()
+    num_c = (
+        np.asarray(np.prod([values[id(v)] for v in num_k] or [1]), dtype=dtype).item()
+        * negs
+    )
+    den_c = np.asarray(
+        np.prod([values[id(v)] for v in den_k] or [1]), dtype=dtype
+    ).item()
     negate = False
     if num_c == -1:
         negate = True
@@ -286,7 +299,16 @@ def _rebuild_product(fgraph, nums, dens, out, negate):
 
 # ---------------------------------------------------------------- one-liners
 
-pattern("canonicalize", (S.Log, (S.Exp, "x")), "x", name="local_log_exp")  # log(exp(x)) -> x
+pattern(
+    "canonicalize", (S.Log, (S.Exp, "x")), "x", name="local_log_exp"
+)  # log(exp(x)) -> x
 pattern("canonicalize", (S.Neg, (S.Neg, "x")), "x", name="local_neg_neg")  # -(-x) -> x
-pattern("canonicalize", (S.Sqrt, (S.Sqr, "x")), (S.Abs, "x"), name="local_sqrt_sqr")  # sqrt(x^2) -> |x|
-pattern("canonicalize", (S.Exp, (S.Neg, (S.Log, "x"))), (S.Reciprocal, "x"), name="local_exp_neg_log")  # exp(-log(x)) -> 1/x
+pattern(
+    "canonicalize", (S.Sqrt, (S.Sqr, "x")), (S.Abs, "x"), name="local_sqrt_sqr"
+)  # sqrt(x^2) -> |x|
+pattern(
+    "canonicalize",
+    (S.Exp, (S.Neg, (S.Log, "x"))),
+    (S.Reciprocal, "x"),
+    name="local_exp_neg_log",
+)  # exp(-log(x)) -> 1/x

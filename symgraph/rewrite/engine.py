@@ -10,18 +10,31 @@ A rewrite is a plain function of one node::
 
 registered to one phase of a fixed, ordered list. ``tracks`` names the Op
 classes (or, for Elemwise, the ScalarOp classes) the rewrite looks at, so a
-node is offered only to the rewrites that can apply. Rewrites build new nodes
-and never edit one.
+node is offered only to the rewrites that can apply (:class:`Dispatch`: one
+dict lookup by op class). Rewrites build new nodes and never edit one.
 
-Each phase runs to a fixpoint: a heap of nodes in topological order, filled
-with every live node once, then only with the nodes a change touched (the
-readers of a replaced variable, the new nodes, the producers of a variable
-that lost a reader). Cost is proportional to what changes, not to graph size
-times passes; an iteration guard stops runaway rewrite cycles with a warning.
+Each phase runs to a fixpoint (:func:`run_phase`): a heap of nodes in
+topological order, filled with every live node once, then only with the
+nodes a change touched (the readers of a replaced variable, rebuilt on the
+new one when popped; the new nodes; the producers of a variable that lost a
+reader). Cost is proportional to what changes, not to graph size times
+passes; an iteration guard stops runaway rewrite cycles with a warning.
+Work that cannot change anything is skipped, never work that could:
+
+- a node all of whose rewrites declined is not offered to them again while
+  no variable has gained or lost a reader (``fgraph.changes``): its inputs
+  are immutable, so they would decline again;
+- once local_merge has seen every node, the fgraph's hash-consing of new and
+  rebuilt nodes keeps the graph merged, and the later phases drop it;
+- a phase whose nodes have nothing but clean-ups that just declined on all
+  of them is skipped;
+- the cyclic garbage collector is paused while a session runs (it would walk
+  the whole graph again and again, for garbage that only dies at the end).
 
 One-line identities use :func:`pattern`, a tuple form::
 
-    pattern("canonicalize", (M.log, (M.exp, "x")), "x", name="local_log_exp")  # log(exp(x)) -> x
+    # log(exp(x)) -> x
+    pattern("canonicalize", (M.log, (M.exp, "x")), "x", name="local_log_exp")
 """
 
 from __future__ import annotations
@@ -73,7 +86,9 @@ class Rewrite:
         scalar = op.scalar_op if isinstance(op, Elemwise) else None
         for cls in self.tracks:
             if isinstance(cls, type):
-                if isinstance(op, cls) or (scalar is not None and isinstance(scalar, cls)):
+                if isinstance(op, cls) or (
+                    scalar is not None and isinstance(scalar, cls)
+                ):
                     return True
             elif op == cls or (scalar is not None and scalar == cls):
                 return True
@@ -95,8 +110,12 @@ def rewriter(phase: str, tracks=None, name: str | None = None, default: bool = T
     def register(fn):
         rname = name or fn.__name__
         if rname in REGISTRY:
-            raise ValueError(f"rewriter: a rewrite named {rname!r} is already registered")
-        REGISTRY[rname] = Rewrite(rname, fn, phase, None if tracks is None else tuple(tracks), default)
+            raise ValueError(
+                f"rewriter: a rewrite named {rname!r} is already registered"
+            )
+        REGISTRY[rname] = Rewrite(
+            rname, fn, phase, None if tracks is None else tuple(tracks), default
+        )
         return fn
 
     return register
@@ -148,13 +167,15 @@ class RewriteStats:
     def counter(self, rewrite: Rewrite) -> RewriteCounter:
         c = self.rewrites.get(rewrite.name)
         if c is None:
-            c = self.rewrites[rewrite.name] = RewriteCounter(rewrite.name, rewrite.phase)
+            c = self.rewrites[rewrite.name] = RewriteCounter(
+                rewrite.name, rewrite.phase
+            )
         return c
 
     def __str__(self) -> str:
         lines = [
-            f"optimizer={self.optimizer}: {self.nodes_before} -> {self.nodes_after} nodes "
-            f"in {self.time * 1e3:.1f} ms",
+            f"optimizer={self.optimizer}: {self.nodes_before} -> {self.nodes_after} "
+            f"nodes in {self.time * 1e3:.1f} ms",
             f"{'phase':<14}{'ms':>9}{'visits':>9}",
         ]
         for phase, (seconds, visits) in self.phases.items():
@@ -189,8 +210,14 @@ def select_rewrites(optimizer: str, include=(), exclude=()) -> dict[str, list[Re
 
             close = difflib.get_close_matches(name, list(REGISTRY) + list(PHASES), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ValueError(f"unknown rewrite or phase {name!r} in include/exclude{hint}")
-    phases = [p for p in PHASES if (p in MODES[optimizer] or p in include) and p not in exclude]
+            raise ValueError(
+                f"unknown rewrite or phase {name!r} in include/exclude{hint}"
+            )
+    phases = [
+        p
+        for p in PHASES
+        if (p in MODES[optimizer] or p in include) and p not in exclude
+    ]
     selected: dict[str, list[Rewrite]] = {}
     for phase in phases:
         chosen = []
@@ -200,14 +227,18 @@ def select_rewrites(optimizer: str, include=(), exclude=()) -> dict[str, list[Re
             own = (rw.phase == phase or rw.phase in ALSO.get(phase, ())) and (
                 rw.default or rw.name in include
             )
-            cleanup = rw.name in CLEANUP and PHASES.index(phase) > PHASES.index(rw.phase)
+            cleanup = rw.name in CLEANUP and PHASES.index(phase) > PHASES.index(
+                rw.phase
+            )
             if own or cleanup:
                 chosen.append(rw)
         selected[phase] = chosen
     return selected
 
 
-def optimize(fgraph, optimizer: str = "fast_run", include=(), exclude=()) -> RewriteStats:
+def optimize(
+    fgraph, optimizer: str = "fast_run", include=(), exclude=()
+) -> RewriteStats:
     """Rewrite ``fgraph`` through the phases of ``optimizer``; returns the stats."""
     stats = RewriteStats(optimizer=optimizer)
     phases = select_rewrites(optimizer, include, exclude)
@@ -236,8 +267,12 @@ def run_phases(fgraph, phases: dict, stats: RewriteStats) -> None:
         stats.phases[phase] = (time.perf_counter() - t0, visits)
         # Once local_merge has seen every node, the fgraph's hash-consing of
         # new and rebuilt nodes keeps the graph merged: it would never fire.
-        merged = merged or (converged and any(rw.name == "local_merge" for rw in rewrites))
-        settled = {rw.name for rw in rewrites if rw.name in CLEANUP} if converged else set()
+        merged = merged or (
+            converged and any(rw.name == "local_merge" for rw in rewrites)
+        )
+        settled = (
+            {rw.name for rw in rewrites if rw.name in CLEANUP} if converged else set()
+        )
 
 
 @contextmanager
@@ -259,7 +294,9 @@ def gc_paused():
             gc.enable()
 
 
-def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str, settled=()):
+def run_phase(
+    fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str, settled=()
+):
     """One phase to its fixpoint; returns (node visits, whether it got there).
 
     ``settled``: the clean-ups the previous phase ran to its fixpoint. Each
@@ -268,9 +305,14 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str, 
     free of duplicates), so it would decline again: a phase that has only
     those for every node has nothing to do.
     """
-    heap: list = []  # priorities (ints, unique per node) of the queued nodes
+    live = fgraph._live  # node -> priority (an int, unique)
+    dispatch = Dispatch(rewrites, stats)
+    if settled and all(
+        rw.name in settled for node in live for rw, _ in dispatch.candidates(node)
+    ):
+        return 0, True
+    heap: list = []  # priorities of the queued nodes
     queued: dict = {}  # priority -> node
-    live = fgraph._live  # node -> priority
 
     def push(node) -> None:
         priority = live.get(node)
@@ -283,11 +325,6 @@ def run_phase(fgraph, rewrites: list[Rewrite], stats: RewriteStats, phase: str, 
         queued[priority] = node
     heap.extend(queued)
     heapq.heapify(heap)
-    dispatch = Dispatch(rewrites, stats)
-    if settled and all(
-        rw.name in settled for node in live for rw, _ in dispatch.candidates(node)
-    ):
-        return 0, True
     declined: dict = {}  # node -> fgraph.changes when all its rewrites declined
     guard = 50 * max(len(queued), 1) + 1000
     visits = 0
@@ -343,12 +380,16 @@ class Dispatch:
     def candidates(self, node) -> list:
         op = node.op
         if self.by_class:
-            key = (type(op), type(op.scalar_op)) if isinstance(op, Elemwise) else type(op)
+            key = (
+                (type(op), type(op.scalar_op)) if isinstance(op, Elemwise) else type(op)
+            )
         else:
             key = op
         found = self.table.get(key)
         if found is None:
-            found = self.table[key] = [(rw, c) for rw, c in self.rewrites if rw.matches(node)]
+            found = self.table[key] = [
+                (rw, c) for rw, c in self.rewrites if rw.matches(node)
+            ]
         return found
 
 
@@ -360,12 +401,18 @@ def apply_rewrite(fgraph, node, rw: Rewrite, counter: RewriteCounter) -> bool | 
         result = rw.fn(fgraph, node)
         if not result:
             return False
-        pairs = list(result.items()) if isinstance(result, dict) else list(zip(node.outputs, result))
+        pairs = (
+            list(result.items())
+            if isinstance(result, dict)
+            else list(zip(node.outputs, result, strict=False))
+        )
         for old, new in pairs:
             check_replacement_type(old, new, rw.name)
     except Exception as exc:  # a broken rewrite must not break compilation
         counter.rejected += 1
-        warnings.warn(f"rewrite {rw.name} failed on {node}: {exc}", RewriteWarning, stacklevel=5)
+        warnings.warn(
+            f"rewrite {rw.name} failed on {node}: {exc}", RewriteWarning, stacklevel=5
+        )
         return None
     finally:
         counter.time += time.perf_counter() - t0
@@ -409,9 +456,15 @@ def match(pat, var: Variable, bindings: dict) -> bool:
         value = scalar_constant(var)
         return value is not None and value == pat
     node = var.owner
-    if node is None or not _op_matches(pat[0], node) or len(node.inputs) != len(pat) - 1:
+    if (
+        node is None
+        or not _op_matches(pat[0], node)
+        or len(node.inputs) != len(pat) - 1
+    ):
         return False
-    return all(match(p, v, bindings) for p, v in zip(pat[1:], node.inputs))
+    return all(
+        match(p, v, bindings) for p, v in zip(pat[1:], node.inputs, strict=False)
+    )
 
 
 def build(pat, bindings: dict):
@@ -441,8 +494,10 @@ def pattern(phase: str, lhs: tuple, rhs, name: str):
         return None if new is None else [new]
 
     local_pattern.__doc__ = f"{lhs} -> {rhs}"
-    tracks = (type(root.scalar_op),) if isinstance(root, Elemwise) else (
-        (root,) if isinstance(root, type) else (type(root),)
+    tracks = (
+        (type(root.scalar_op),)
+        if isinstance(root, Elemwise)
+        else ((root,) if isinstance(root, type) else (type(root),))
     )
     rewriter(phase, tracks=tracks, name=name)(local_pattern)
     return local_pattern

@@ -40,7 +40,11 @@ def _defers(fgraph, var) -> bool:
 
 
 def _embeddable(var) -> bool:
-    return isinstance(var, Constant) and var.data.size == 1 and all(s == 1 for s in var.type.shape)
+    return (
+        isinstance(var, Constant)
+        and var.data.size == 1
+        and all(s == 1 for s in var.type.shape)
+    )
 
 
 def _cost(node) -> int:
@@ -53,14 +57,22 @@ def _alone(fgraph, root, memo: dict) -> bool:
     (the common case, found without building a group)."""
     if MAX_OPS - _cost(root) > 0:
         for v in root.inputs:
-            if _is_elemwise(v) and fgraph.n_clients(v) == 1 and len(v.owner.inputs) <= MAX_INPUTS:
+            if (
+                _is_elemwise(v)
+                and fgraph.n_clients(v) == 1
+                and len(v.owner.inputs) <= MAX_INPUTS
+            ):
                 return False
     seen: set = set()
     for v in root.inputs:
         if v in seen or _embeddable(v):
             continue
         seen.add(v)
-        if _is_elemwise(v) and _defers(fgraph, v) and fuse_group(fgraph, v.owner, memo) is not v:
+        if (
+            _is_elemwise(v)
+            and _defers(fgraph, v)
+            and fuse_group(fgraph, v.owner, memo) is not v
+        ):
             return False
     return True
 
@@ -107,7 +119,10 @@ def fuse_group(fgraph, root, memo: dict):
             if isinstance(op, Composite):  # inline a fused producer
                 local = list(args)
                 for inner_op, inner_args in op.nodes:
-                    mapped = [a if isinstance(a, tuple) and a[0] == "const" else local[a] for a in inner_args]
+                    mapped = [
+                        a if isinstance(a, tuple) and a[0] == "const" else local[a]
+                        for a in inner_args
+                    ]
                     steps.append((inner_op, mapped))
                     local.append(("step", len(steps) - 1))
                 step_pos[node.outputs[0]] = len(steps) - 1
@@ -143,7 +158,9 @@ def fuse_group(fgraph, root, memo: dict):
             return nin + a[1]
         return a
 
-    composite = Composite(nin, tuple((op, tuple(final(a) for a in args)) for op, args in steps))
+    composite = Composite(
+        nin, tuple((op, tuple(final(a) for a in args)) for op, args in steps)
+    )
     new = Elemwise(composite)(*inputs)
     memo[out] = new
     return new
@@ -180,10 +197,8 @@ def local_composite_sympy_simplify(fgraph, node):
     op = node.op.scalar_op
     if not isinstance(op, Composite):
         return None
-    from symgraph.sympy import simplify_composite
-
-    from symgraph.sympy import from_sympy
     from symgraph.rewrite.utils import fit
+    from symgraph.sympy import from_sympy, simplify_composite
 
     out = node.outputs[0]
     simpler = simplify_composite(op, tuple(v.dtype for v in node.inputs))

@@ -59,7 +59,11 @@ def _scaled_dot(v):
     if is_op(v, S.Mul) and len(v.owner.inputs) == 2:
         for i in (0, 1):
             d, s = v.owner.inputs[i], v.owner.inputs[1 - i]
-            if d.owner is not None and isinstance(d.owner.op, Dot) and all(n == 1 for n in s.type.shape):
+            if (
+                d.owner is not None
+                and isinstance(d.owner.op, Dot)
+                and all(n == 1 for n in s.type.shape)
+            ):
                 inner = _scaled_dot(d)
                 if inner is not None:
                     return (_as_scalar(s), inner[1], inner[2])
@@ -67,11 +71,13 @@ def _scaled_dot(v):
 
 
 def _scaled(v):
-    """``(beta, C)`` for ``beta * C`` with a broadcastable scalar beta, else ``(1, v)``."""
+    """``(beta, C)`` for ``beta * C``, beta a broadcastable scalar; else ``(1, v)``."""
     if is_op(v, S.Mul) and len(v.owner.inputs) == 2:
         for i in (0, 1):
             s, c = v.owner.inputs[i], v.owner.inputs[1 - i]
-            if all(n == 1 for n in s.type.shape) and not all(n == 1 for n in c.type.shape):
+            if all(n == 1 for n in s.type.shape) and not all(
+                n == 1 for n in c.type.shape
+            ):
                 return _as_scalar(s), c
     return 1, v
 
@@ -108,6 +114,9 @@ def local_gemm(fgraph, node):
             else:
                 alpha = M.neg(alpha) if not isinstance(alpha, int) else -alpha
         dtype = out.dtype
-        alpha, beta = (const(v, dtype) if isinstance(v, int) else M.cast(v, dtype) for v in (alpha, beta))
+        alpha, beta = (
+            const(v, dtype) if isinstance(v, int) else M.cast(v, dtype)
+            for v in (alpha, beta)
+        )
         return [fit(fgraph, gemm(C, alpha, A, B, beta), out)]
     return None

@@ -38,8 +38,14 @@ def local_log_sigmoid(fgraph, node):
     # log(sigmoid(x)) -> -softplus(-x);  log(1 - sigmoid(x)) -> -softplus(x)
     (u,) = node.inputs
     if is_op(u, S.Sigmoid):
-        return [fit(fgraph, M.neg(M.softplus(M.neg(u.owner.inputs[0]))), node.outputs[0])]
-    if is_op(u, S.Sub) and scalar_constant(u.owner.inputs[0]) == 1 and is_op(u.owner.inputs[1], S.Sigmoid):
+        return [
+            fit(fgraph, M.neg(M.softplus(M.neg(u.owner.inputs[0]))), node.outputs[0])
+        ]
+    if (
+        is_op(u, S.Sub)
+        and scalar_constant(u.owner.inputs[0]) == 1
+        and is_op(u.owner.inputs[1], S.Sigmoid)
+    ):
         x = u.owner.inputs[1].owner.inputs[0]
         return [fit(fgraph, M.neg(M.softplus(x)), node.outputs[0])]
     return None
@@ -85,7 +91,9 @@ def local_log_softmax(fgraph, node):
     # log(softmax(x)) -> log_softmax(x): finite for logits ~ 1000
     (u,) = node.inputs
     if u.owner is not None and isinstance(u.owner.op, Softmax):
-        return [fit(fgraph, LogSoftmax(u.owner.op.axis)(u.owner.inputs[0]), node.outputs[0])]
+        return [
+            fit(fgraph, LogSoftmax(u.owner.op.axis)(u.owner.inputs[0]), node.outputs[0])
+        ]
     return None
 
 
@@ -109,7 +117,11 @@ def _is_shifted(x) -> bool:
 def local_logsumexp(fgraph, node):
     # log(sum(exp(x))) -> m + log(sum(exp(x - m))), m = max(x): finite for x ~ 1000
     (s,) = node.inputs
-    if s.owner is None or not isinstance(s.owner.op, Sum) or not is_op(s.owner.inputs[0], S.Exp):
+    if (
+        s.owner is None
+        or not isinstance(s.owner.op, Sum)
+        or not is_op(s.owner.inputs[0], S.Exp)
+    ):
         return None
     e = s.owner.inputs[0]
     x = e.owner.inputs[0]
@@ -118,7 +130,11 @@ def local_logsumexp(fgraph, node):
     op = s.owner.op
     m = _max_shift(x, op.axis)
     shifted = op(M.exp(M.sub(x, m)))
-    m_out = m if op.keepdims else DimShuffle(m.ndim, [a for a in range(m.ndim) if a not in op.axis])(m)
+    m_out = (
+        m
+        if op.keepdims
+        else DimShuffle(m.ndim, [a for a in range(m.ndim) if a not in op.axis])(m)
+    )
     return [fit(fgraph, M.add(M.log(shifted), m_out), node.outputs[0])]
 
 
@@ -133,7 +149,11 @@ def local_exp_over_sum_exp(fgraph, node):
     # exp(x) * a / sum(exp(x)) -> exp(x - m) * a / sum(exp(x - m)): softmax written out
     num, den = node.inputs
     s = _strip_dimshuffle(den)
-    if s.owner is None or not isinstance(s.owner.op, Sum) or not is_op(s.owner.inputs[0], S.Exp):
+    if (
+        s.owner is None
+        or not isinstance(s.owner.op, Sum)
+        or not is_op(s.owner.inputs[0], S.Exp)
+    ):
         return None
     e = s.owner.inputs[0]
     x = e.owner.inputs[0]
@@ -145,7 +165,11 @@ def local_exp_over_sum_exp(fgraph, node):
     op = s.owner.op
     m = _max_shift(x, op.axis)
     e_new = M.exp(M.sub(x, m))
-    new_num = e_new if len(factors) == 1 else M.mul(*[e_new if f is e else f for f in factors])
+    new_num = (
+        e_new
+        if len(factors) == 1
+        else M.mul(*[e_new if f is e else f for f in factors])
+    )
     chain = []
     v = den
     while v is not s:
@@ -188,7 +212,7 @@ def local_mul_distribute_cancel(fgraph, node):
 
 
 def _absorbs(f, term) -> bool:
-    """``f * term`` simplifies: ``term`` divides by ``f``, or scatters into softmax ``f``."""
+    """``f * term`` simplifies: ``term`` divides by ``f``, or scatters into softmax."""
     if is_op(term, S.TrueDiv) and term.owner.inputs[1] is f and is_nonzero(f):
         return True
     return (
@@ -204,10 +228,18 @@ def local_softmax_times_scatter(fgraph, node):
     # softmax(x) * scatter(q, y) -> scatter(q * softmax(x)[y], y): zeros stay zeros
     factors = list(node.inputs)
     for i, f in enumerate(factors):
-        if f.owner is None or not isinstance(f.owner.op, Softmax) or not _last_axis(f.owner.op, f):
+        if (
+            f.owner is None
+            or not isinstance(f.owner.op, Softmax)
+            or not _last_axis(f.owner.op, f)
+        ):
             continue
         for j, g in enumerate(factors):
-            if g.owner is None or not isinstance(g.owner.op, ScatterLabel) or not covers(g, f):
+            if (
+                g.owner is None
+                or not isinstance(g.owner.op, ScatterLabel)
+                or not covers(g, f)
+            ):
                 continue
             q, y, k = g.owner.inputs
             scattered = ScatterLabel()(M.mul(q, PickLabel()(f, y)), y, k)
@@ -222,7 +254,11 @@ def local_sum_scatter_softmax(fgraph, node):
     # sum(scatter(q, y) * softmax(x), last axis) -> q * softmax(x)[y]
     op = node.op
     prod = node.inputs[0]
-    if op.axis != (prod.ndim - 1,) or not is_op(prod, S.Mul) or len(prod.owner.inputs) != 2:
+    if (
+        op.axis != (prod.ndim - 1,)
+        or not is_op(prod, S.Mul)
+        or len(prod.owner.inputs) != 2
+    ):
         return None
     a, b = prod.owner.inputs
     if a.owner is not None and isinstance(a.owner.op, Softmax):
@@ -255,18 +291,32 @@ def local_crossentropy_softmax(fgraph, node):
         if p.owner is None or not isinstance(p.owner.op, PickLabel):
             return None
         sm, y = p.owner.inputs
-        if sm.owner is None or not isinstance(sm.owner.op, Softmax) or not _last_axis(sm.owner.op, sm):
+        if (
+            sm.owner is None
+            or not isinstance(sm.owner.op, Softmax)
+            or not _last_axis(sm.owner.op, sm)
+        ):
             return None
-        return [fit(fgraph, SoftmaxCrossentropyWithLogits()(sm.owner.inputs[0], y), out)]
+        return [
+            fit(fgraph, SoftmaxCrossentropyWithLogits()(sm.owner.inputs[0], y), out)
+        ]
     if u.owner is None or not isinstance(u.owner.op, Sum) or u.owner.op.keepdims:
         return None
     prod = u.owner.inputs[0]
-    if u.owner.op.axis != (prod.ndim - 1,) or not is_op(prod, S.Mul) or len(prod.owner.inputs) != 2:
+    if (
+        u.owner.op.axis != (prod.ndim - 1,)
+        or not is_op(prod, S.Mul)
+        or len(prod.owner.inputs) != 2
+    ):
         return None
     a, b = prod.owner.inputs
     if b.owner is None or not isinstance(b.owner.op, LogSoftmax):
         a, b = b, a
-    if b.owner is None or not isinstance(b.owner.op, LogSoftmax) or not _last_axis(b.owner.op, b):
+    if (
+        b.owner is None
+        or not isinstance(b.owner.op, LogSoftmax)
+        or not _last_axis(b.owner.op, b)
+    ):
         return None
     if not covers(a, prod) or not covers(b, prod):
         return None

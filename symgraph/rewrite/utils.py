@@ -55,7 +55,7 @@ def covers(var: Variable, out: Variable) -> bool:
     the output's size at run time.)
     """
     return var.ndim == out.ndim and all(
-        s != 1 or o == 1 for s, o in zip(var.type.shape, out.type.shape)
+        s != 1 or o == 1 for s, o in zip(var.type.shape, out.type.shape, strict=False)
     )
 
 
@@ -69,7 +69,9 @@ def fit(fgraph, new, old: Variable):
     from symgraph.ops.math import cast
     from symgraph.ops.shape import alloc
 
-    new = as_tensor_variable(new, dtype=old.dtype if not isinstance(new, Variable) else None)
+    new = as_tensor_variable(
+        new, dtype=old.dtype if not isinstance(new, Variable) else None
+    )
     if new.ndim > old.ndim:
         return None
     if new.dtype != old.dtype:
