@@ -29,7 +29,7 @@ Example
 >>> x = T.vector("x")
 >>> fg = FunctionGraph([x], [T.exp(x) + 1])
 >>> [str(n.op) for n in fg.toposort()]
-['Elemwise{exp}', 'Elemwise{add}']
+['Elemwise{exp}', 'DimShuffle{x}', 'Elemwise{add}']
 """
 
 from __future__ import annotations
