@@ -85,7 +85,7 @@ class Kernel:
         if self.part:
             body.append("    struct " + self.name + "_part *sg_p = sg_part;")
             body += [f"    sg_p->{name} = {name};" for _, name, _, _ in self.part]
-        outer = declarations(ctx.lines)
+        outer = ctx.declared()
         inner = declarations(body)
         used = []
         for line in body:

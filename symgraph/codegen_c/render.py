@@ -269,6 +269,16 @@ class SegmentRenderer:
         finally:
             self.lines = saved
 
+    def declared(self) -> dict:
+        """The locals declared so far in the function (scanned incrementally)."""
+        from .kernels import declarations
+
+        seen, found = getattr(self, "_declared", (0, {}))
+        if seen < len(self.lines):
+            found.update(declarations(self.lines[seen:]))
+            self._declared = (len(self.lines), found)
+        return found
+
     def kernel_comment(self) -> str:
         """What a kernel of the current node says about itself."""
         if self.node is None:

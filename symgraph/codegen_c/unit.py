@@ -143,7 +143,8 @@ class UnitRenderer:
             functions.append(text)
             functions.append(self._entry_points(k, len(inputs), len(outputs)))
         body = "\n\n".join(functions)
-        used_mvec = sorted(n for n in self.mvec if re.search(rf"\b{n}\(", body))
+        called = set(re.findall(r"\b(\w+)\(", body))
+        used_mvec = sorted(self.mvec & called)
         from .toolchain import simd_declarations
 
         parts = [
