@@ -146,6 +146,7 @@ class RewriteStats:
 
     optimizer: str = "none"
     rewrites: dict = field(default_factory=dict)
+    _unlisted: dict = field(default_factory=dict, repr=False, compare=False)
     phases: dict = field(default_factory=dict)  # phase -> (seconds, node visits)
     nodes_before: int = 0
     nodes_after: int = 0
@@ -165,12 +166,19 @@ class RewriteStats:
         return {n: c.applications for n, c in self.rewrites.items() if c.applications}
 
     def counter(self, rewrite: Rewrite) -> RewriteCounter:
+        """``rewrite``'s counter; listed in ``rewrites`` from its first call."""
         c = self.rewrites.get(rewrite.name)
         if c is None:
-            c = self.rewrites[rewrite.name] = RewriteCounter(
-                rewrite.name, rewrite.phase
-            )
+            c = self._unlisted.get(rewrite.name)
+            if c is None:
+                c = self._unlisted[rewrite.name] = RewriteCounter(
+                    rewrite.name, rewrite.phase
+                )
         return c
+
+    def list_counter(self, counter: RewriteCounter) -> None:
+        if self.rewrites.get(counter.name) is None:
+            self.rewrites[counter.name] = counter
 
     def __str__(self) -> str:
         lines = [
@@ -351,6 +359,8 @@ def run_phase(
             continue  # nothing it could see has changed: it would decline again
         failed = False
         for rw, counter in dispatch.candidates(node):
+            if not counter.calls:
+                stats.list_counter(counter)
             applied = apply_rewrite(fgraph, node, rw, counter)
             if applied:
                 break
