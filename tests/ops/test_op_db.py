@@ -9,7 +9,7 @@ import symgraph as sg
 from symgraph.ops.shape import shape_tuple
 from tests.op_db import FLOATS, OP_DB
 
-BACKENDS = ["python"]
+BACKENDS = ["python", "c"]
 
 
 def expected_dtype(ref_value) -> str:
