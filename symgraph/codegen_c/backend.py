@@ -41,6 +41,25 @@ EXTRA_CFLAGS = ("-ffp-contract=off",)
 # sleep. Read by libgomp when it loads, which is after this import; a
 # user's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+_pinned: list = []
+
+
+def _pin_openmp_runtime() -> None:
+    """Keep libgomp loaded for the life of the process.
+
+    Compiled libraries link it; if the last of them were unloaded (cffi
+    closes a library when it is collected, e.g. at interpreter exit) while
+    OpenMP's worker threads sleep inside it, they would crash the process.
+    ctypes never unloads what it loads, so one reference here is enough.
+    """
+    if _pinned:
+        return
+    import ctypes
+
+    try:
+        _pinned.append(ctypes.CDLL("libgomp.so.1", mode=ctypes.RTLD_GLOBAL))
+    except OSError:  # another OpenMP runtime, or none: nothing to pin
+        _pinned.append(None)
 
 
 # --------------------------------------------------------------- graph key
@@ -195,6 +214,8 @@ def build(fgraph, name=None) -> Compiled:
             step_meta.append(("c", len(segments)))
             segments.append((group, inputs, outputs, inline))
     toolchain = get_toolchain()
+    if toolchain.has_openmp:
+        _pin_openmp_runtime()
     title = f"sg.function {name!r}" if name else "sg.function"
     unit = UnitRenderer(
         fgraph, segments, clients, positions, NUMPY_LAYOUT, toolchain, title
