@@ -4,9 +4,13 @@ The fast path (a function whose whole graph is native) is a few lines of
 Python generated per function: it checks that each argument is an ndarray,
 allocates the outputs at their predicted shapes, and passes the *addresses*
 of the array objects (``id``) to ``sg_call0``, whose C reads NumPy's array
-struct and checks dtype, ndim, shapes and layout itself. About 0.1 us per
-argument, against 0.2-0.6 us for ``ffi.from_buffer`` and 1 us for
-``__array_interface__`` (measured, see ``docs`` in ``backend.py``).
+struct and checks dtype, ndim, shapes and layout itself. Measured on the
+development machine, per array: ``id(a)`` plus passing an ``intptr_t``
+costs ~0.08 us, against ~0.2-0.3 us for ``ffi.from_buffer`` (which also
+refuses non-contiguous arrays) and ~1 us for ``a.ctypes.data`` or
+``a.__array_interface__``. With one ``np.empty`` for the output and the
+cffi call itself (~0.15 us), ``f(x)`` for ``x + 1`` takes ~0.8-0.9 us from
+Python on a float64 scalar or a 10-vector.
 
 Anything unusual (lists, wrong dtypes, non-native byte order, a busy state in
 another thread, an error) takes the general path: the Function's argument
