@@ -50,11 +50,14 @@ def _over(ctx, x, group, clause: str, body) -> None:
         ctx.close()
 
 
-def _max_and_sum(ctx, x, x_var, group, t, index) -> tuple[str, str]:
-    """Emit the max and sum(exp(x - max)) passes; return their C names."""
+def _max_and_sum(ctx, x, x_var, group, t, index, keep=None) -> tuple[str, str]:
+    """Emit the max and sum(exp(x - max)) passes; return their C names.
+
+    ``keep``: an array (CVar) where each ``exp(x - max)`` is also stored.
+    """
     f = _math(t if t == "float32" else "float64", "")
     ct = CTYPES[t]
-    acc = "double"
+    acc = ct  # 16 lanes of float32 partial sums: accurate enough per group
     ctx.emit(f"{ct} sg_m = -INFINITY;")
     ctx.emit("bool sg_nan = false;")
 
@@ -70,7 +73,12 @@ def _max_and_sum(ctx, x, x_var, group, t, index) -> tuple[str, str]:
 
     def add_exp() -> None:
         v = ctx.element(x_var, index)
-        ctx.emit(f"sg_s += exp{f}(({ct}){v} - sg_m);")
+        if keep is None:
+            ctx.emit(f"sg_s += exp{f}(({ct}){v} - sg_m);")
+            return
+        ctx.emit(f"const {ct} sg_e = exp{f}(({ct}){v} - sg_m);")
+        ctx.emit(f"{keep.name}[{index.offset(keep)}] = sg_e;")
+        ctx.emit("sg_s += sg_e;")
 
     _over(ctx, x, group, " reduction(+:sg_s)", add_exp)
     return "sg_m", "sg_s"
@@ -89,16 +97,21 @@ def _softmax(op, node, ctx, log: bool) -> None:
     index = Index(dims=[f"i{d}" for d in range(nd)])
 
     def inner() -> None:
-        m, s = _max_and_sum(ctx, x, x_var, group, t, index)
+        # softmax: the exponentials go to the output in the second pass, and
+        # the third scales them (one exp per element)
+        m, s = _max_and_sum(ctx, x, x_var, group, t, index, keep=None if log else dst)
         if log:
             ctx.emit(f"const {ct} sg_ls = ({ct})log{f}(({ct}){s});")
         else:
             ctx.emit(f"const {ct} sg_rcp = ({ct})(1.0 / {s});")
 
         def write() -> None:
-            v = f"({ct}){ctx.element(x_var, index)}"
-            value = f"({v} - {m}) - sg_ls" if log else f"exp{f}({v} - {m}) * sg_rcp"
-            ctx.emit(f"{dst.name}[{index.offset(dst)}] = {value};")
+            at = f"{dst.name}[{index.offset(dst)}]"
+            if log:
+                v = f"({ct}){ctx.element(x_var, index)}"
+                ctx.emit(f"{at} = ({v} - {m}) - sg_ls;")
+            else:
+                ctx.emit(f"{at} = {at} * sg_rcp;")
 
         _over(ctx, x, group, "", write)
 
