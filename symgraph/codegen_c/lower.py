@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 
-from symgraph.op import Op
 
 from .scalar_table import CTYPES
 
@@ -61,11 +60,6 @@ def can_lower(node) -> bool:
         if klass in _SUPPORTED:
             return bool(_SUPPORTED[klass](node))
     return True
-
-
-def ops_without_c_rule(op_classes) -> list[type]:
-    """The op classes among ``op_classes`` that would run through Python."""
-    return [c for c in op_classes if issubclass(c, Op) and not has_c_rule(c)]
 
 
 class CVar:

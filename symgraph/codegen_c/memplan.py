@@ -49,14 +49,3 @@ class SlotPlan:
                 del self._owner[slot]
                 # Most recently freed first: it is warm in the cache.
                 self._free.append(slot)
-
-
-def last_uses(nodes, outputs) -> dict:
-    """``{variable: position of the last node reading it}``; outputs never die."""
-    last: dict = {}
-    for position, node in enumerate(nodes):
-        for var in node.inputs:
-            last[var] = position
-    for var in outputs:
-        last[var] = NEVER
-    return last

@@ -23,7 +23,6 @@ ARG_ERRORS = (E_DTYPE, E_NDIM, E_LAYOUT, E_STATIC_SHAPE)
 SG_OK, SG_BAD_ARG, SG_ERROR, SG_BUSY, SG_FRESH = 0, 1, 2, 3, 4
 
 INFO_LEN = 16  # info[0:16]: the error; then the outputs allocated in C
-OUT_INFO = 2 + 0  # per output: pointer, byte size (shape comes from Python)
 
 PRELUDE = r"""
 #include <math.h>

@@ -313,9 +313,6 @@ class SegmentRenderer:
             found = self.cvars[var] = self.unit.constant(var)
         return found
 
-    def is_inline(self, var) -> bool:
-        return var in self.inline
-
     def name(self, var) -> str:
         return self.unit.names[var]
 
