@@ -130,7 +130,7 @@ def make_fast_call(program, function):
 
     def finish(rc, args, outs):
         if rc == prelude.SG_FRESH:
-            return deliver(program.finish_fresh(seg, outs, program.info))
+            return deliver(program.finish_fresh(seg, outs, program.state))
         return slow(args)
 
     env["slow"], env["finish"] = slow, finish

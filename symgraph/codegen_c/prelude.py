@@ -278,8 +278,15 @@ static inline int sg_leave(sg_state *st, int rc)
             free((void *)(intptr_t)out[0]);
             out[0] = 0;
         }
+    if (rc == SG_OK && st->fresh)
+        return SG_FRESH; /* still busy: Python adopts the outputs, then sg_release */
     __atomic_store_n(&st->busy, 0, __ATOMIC_RELEASE);
-    return rc == SG_OK && st->fresh ? SG_FRESH : rc;
+    return rc;
+}
+
+void sg_release(sg_state *st)
+{
+    __atomic_store_n(&st->busy, 0, __ATOMIC_RELEASE);
 }
 """
 
@@ -299,4 +306,5 @@ sg_state *sg_new_state(void);
 void sg_free_state(sg_state *);
 int64_t *sg_info(sg_state *);
 void sg_free(void *);
+void sg_release(sg_state *);
 """

@@ -172,7 +172,6 @@ class CProgram:
         self.ffi = compiled.ffi
         self.lib = compiled.lib
         self.state = self._new_state()
-        self.info = self.lib.sg_info(self.state)
         self.fast_call = None
 
     @property
@@ -234,8 +233,18 @@ class CProgram:
             result.append(value)
         return result
 
-    def finish_fresh(self, seg: Segment, outs: list, info) -> list:
-        """After ``SG_FRESH``: adopt the outputs that C allocated."""
+    def finish_fresh(self, seg: Segment, outs: list, state) -> list:
+        """After ``SG_FRESH``: adopt the outputs that C allocated.
+
+        The state stays busy until then (another thread would reuse its
+        record of them); this releases it.
+        """
+        try:
+            return self._adopt(seg, outs, self.lib.sg_info(state))
+        finally:
+            self.lib.sg_release(state)
+
+    def _adopt(self, seg: Segment, outs: list, info) -> list:
         ffi = self.ffi
         width = 2 + self.compiled.out_maxdim
         result = []
@@ -266,7 +275,7 @@ class CProgram:
             state = self._new_state()
             rc = self._call(seg, state, ins, outs)
         if rc == prelude.SG_FRESH:
-            outs = self.finish_fresh(seg, outs, self.lib.sg_info(state))
+            outs = self.finish_fresh(seg, outs, state)
         elif rc != prelude.SG_OK:
             raise self.error(seg, self.lib.sg_info(state), ins)
         for cell, value in zip(seg.out_cells, outs):
