@@ -301,3 +301,22 @@ def test_second_function_on_an_identical_graph_is_cached():
         times.append(time.perf_counter() - start)
     assert min(times) < 0.02, times
     assert f(np.ones((2, 3))).shape == (3,)
+
+
+def test_threads_with_outputs_allocated_in_c():
+    n, v = T.lscalar("n"), T.vector("v")
+    f = sg.function([n, v], [T.alloc(v, n, v.shape[0]) * 2, T.arange(n) + 1], backend="c")
+    errors = []
+
+    def work(k):
+        for _ in range(200):
+            big, ar = f(k, np.arange(2.0))
+            if big.shape != (k, 2) or ar.tolist() != list(range(1, k + 1)):
+                errors.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (3, 5, 0, 7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
