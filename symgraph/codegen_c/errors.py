@@ -57,7 +57,8 @@ def make_error(program, seg, info, ins) -> Exception:
         }[kind]
         return TypeError(
             f"{label}: {var.describe()} reached compiled code as "
-            f"{getattr(value, 'dtype', '?')} array of shape {getattr(value, 'shape', '?')} "
+            f"{getattr(value, 'dtype', '?')} array of shape "
+            f"{getattr(value, 'shape', '?')} "
             f"({what}); this is a bug in symgraph, please report it"
         )
     nodes = program.fgraph.toposort()
@@ -79,7 +80,8 @@ def make_error(program, seg, info, ins) -> Exception:
         )
     if kind == prelude.E_ALLOC:
         return MemoryError(
-            f"{context}: cannot allocate {a:,} bytes for the result; inputs: {_inputs(node) if node else '-'}"
+            f"{context}: cannot allocate {a:,} bytes for the result; inputs: "
+            f"{_inputs(node) if node else '-'}"
         )
     if kind == prelude.E_SIZE:
         dims = ", ".join(str(x) for x in (b, c, d)[: max(min(a, 3), 0)])

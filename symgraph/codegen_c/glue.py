@@ -77,7 +77,9 @@ def make_fast_call(program, function):
     outs, allocs = [], []
     spare = env["spare"] = [None] * len(program.updated)
     env["refs"] = sys.getrefcount
-    for k, (pred, dtype) in enumerate(zip(seg.prediction_text, seg.out_dtypes)):
+    for k, (pred, dtype) in enumerate(
+        zip(seg.prediction_text, seg.out_dtypes, strict=False)
+    ):
         env[f"dt{k}"] = dtype
         if pred is None:
             outs.append("None")
@@ -89,7 +91,8 @@ def make_fast_call(program, function):
             # the previous call, when nothing else refers to it any more.
             allocs += [
                 f"        u{j} = spare[{j}]",
-                f"        if u{j} is not None and refs(u{j}) == 3 and u{j}.shape == {shape}:",
+                f"        if u{j} is not None and refs(u{j}) == 3"
+                f" and u{j}.shape == {shape}:",
                 f"            o{k} = u{j}",
                 "        else:",
                 f"            o{k} = empty({shape}, dt{k})",
@@ -120,7 +123,7 @@ def make_fast_call(program, function):
     source = "\n".join(lines) + "\n"
 
     def deliver(values):
-        for var, value in zip(program.updated, values[n_out:]):
+        for var, value in zip(program.updated, values[n_out:], strict=False):
             var._value = value
         spare[:] = [None] * len(spare)
         return values[0] if function.single else list(values[:n_out])

@@ -102,7 +102,8 @@ def _int(name: str, t: str) -> str:
             else ""
         )
         code = (
-            "static inline T sg_floordiv_T(T a, T b)\n{\n    if (b == 0)\n        return 0;\n"
+            "static inline T sg_floordiv_T(T a, T b)\n{\n"
+            "    if (b == 0)\n        return 0;\n"
             + minus_one
             + "    T q = a / b;\n"
             + fix
@@ -116,7 +117,8 @@ def _int(name: str, t: str) -> str:
             else ""
         )
         code = (
-            "static inline T sg_mod_T(T a, T b)\n{\n    if (b == 0)\n        return 0;\n"
+            "static inline T sg_mod_T(T a, T b)\n{\n"
+            "    if (b == 0)\n        return 0;\n"
             + minus_one
             + "    T r = a % b;\n"
             + fix

@@ -22,7 +22,9 @@ _DECL = re.compile(
 _FOR = re.compile(r"\bfor \(\s*(?:const\s+)?[A-Za-z_]\w*\s+(?P<name>[A-Za-z_]\w*)\s*=")
 _COMMENT = re.compile(r"/\*.*?\*/")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
-_KEYWORDS = frozenset(("return", "if", "else", "for", "while", "goto", "struct", "enum"))
+_KEYWORDS = frozenset(
+    ("return", "if", "else", "for", "while", "goto", "struct", "enum")
+)
 
 #: How an accumulator of each OpenMP reduction operator merges a partial.
 COMBINE = {
@@ -101,7 +103,9 @@ class Kernel:
         from .render import c_comment, drop_unused
 
         lines = [f"/* {c_comment(self.comment)} */", f"struct {self.name} {{"]
-        lines += [f"    {t}{'' if t.endswith('*') else ' '}{n};" for t, n in self.members]
+        lines += [
+            f"    {t}{'' if t.endswith('*') else ' '}{n};" for t, n in self.members
+        ]
         if not self.members:
             lines.append("    char unused;")
         lines.append("};")
@@ -142,7 +146,10 @@ class Kernel:
         else:
             ctx.emit(f"if ({parallel_if})")
             nt = "sg_nt = " if self.part else ""
-            ctx.emit(f"    {nt}sg_parallel({self.name}, &{self.name}_args, {n}, {parts}, {size});")
+            ctx.emit(
+                f"    {nt}sg_parallel({self.name}, &{self.name}_args, {n}, "
+                f"{parts}, {size});"
+            )
             ctx.emit("else")
             ctx.emit(f"    {serial}")
         for _, name, _, op in self.part:
@@ -158,7 +165,9 @@ def rows(ctx, extents: list[str], inner) -> None:
     if not outer:
         inner("sg_lo", "sg_hi")
         return
-    ctx.open(f"for (int64_t sg_r = sg_lo / {last[1]}; sg_r * {last[1]} < sg_hi; sg_r++)")
+    ctx.open(
+        f"for (int64_t sg_r = sg_lo / {last[1]}; sg_r * {last[1]} < sg_hi; sg_r++)"
+    )
     ctx.emit("int64_t sg_q = sg_r;")
     for d, e in reversed(outer):
         if (d, e) == outer[0]:
@@ -166,9 +175,12 @@ def rows(ctx, extents: list[str], inner) -> None:
         else:
             ctx.emit(f"const int64_t i{d} = sg_q % {e};")
             ctx.emit(f"sg_q /= {e};")
-    ctx.emit(f"const int64_t sg_a = sg_r * {last[1]} < sg_lo ? sg_lo - sg_r * {last[1]} : 0;")
     ctx.emit(
-        f"const int64_t sg_b = (sg_r + 1) * {last[1]} > sg_hi ? sg_hi - sg_r * {last[1]} "
+        f"const int64_t sg_a = sg_r * {last[1]} < sg_lo ? sg_lo - sg_r * {last[1]} : 0;"
+    )
+    ctx.emit(
+        f"const int64_t sg_b = (sg_r + 1) * {last[1]} > sg_hi "
+        f"? sg_hi - sg_r * {last[1]} "
         f": {last[1]};"
     )
     inner("sg_a", "sg_b")

@@ -129,7 +129,10 @@ def emit_loops(
             body(Index(dims=[None] * len(dims)))
         return
     parallel = partials is not None or (
-        parallel and simd and not clause and ctx.unit.openmp
+        parallel
+        and simd
+        and not clause
+        and ctx.unit.openmp
         and (size is None or size >= threshold)
     )
     index_dims = [f"i{d}" if d in axes else None for d in range(len(dims))]
@@ -146,12 +149,14 @@ def emit_loops(
             index_dims[last] = f"i{last}"
         else:  # contiguous at run time: the extents collapse into the last
             flat = ctx.tmp("flat")
-            ctx.declare("bool", flat, " && ".join(tests) + "  /* one long inner loop */")
+            ctx.declare(
+                "bool", flat, " && ".join(tests) + "  /* one long inner loop */"
+            )
             ext = [f"{n}_{d}" for d in axes]
-            for k, (e, d) in enumerate(zip(ext, axes)):
+            for k, (e, d) in enumerate(zip(ext, axes, strict=False)):
                 whole = n if k == len(axes) - 1 else "1"
                 ctx.declare("int64_t", e, f"{flat} ? {whole} : {dims[d]}")
-            extents = list(zip(axes, ext))
+            extents = list(zip(axes, ext, strict=False))
     index = Index(dims=index_dims)
     if not parallel:
         _nest_loops(ctx, extents, index, body, omp)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 
-
 from .scalar_table import CTYPES
 
 

@@ -124,7 +124,8 @@ def _plan(ctx, x, node, label):
             first, length = f"{label}_f{pos}", f"{label}_n{pos}"
             ctx.emit(f"int64_t {length};")
             ctx.emit(
-                f"const int64_t {first} = sg_slice({x.shape(axis)}, {int(entry.start is not None)}, "
+                f"const int64_t {first} = sg_slice({x.shape(axis)}, "
+                f"{int(entry.start is not None)}, "
                 f"{start}, {int(entry.stop is not None)}, {stop}, {step}, &{length});"
             )
             slice_info[pos] = (axis, first, step)

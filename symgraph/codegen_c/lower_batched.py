@@ -25,7 +25,7 @@ for _cls in classes("Batched"):
 def c_Batched(op, node, ctx) -> None:
     core = op._core_node(node)
     label = ctx.name(node.outputs[0])
-    batched = [ctx.var(x) for x, b in zip(node.inputs, op.batched) if b]
+    batched = [ctx.var(x) for x, b in zip(node.inputs, op.batched, strict=False) if b]
     size = batched[0].shape(0)
     for cv in batched[1:]:
         if cv.shape(0) != size:
@@ -51,7 +51,7 @@ def c_Batched(op, node, ctx) -> None:
     # An empty batch still runs the core once, on zeros, for the shapes (as
     # perform does): each batched input then reads a zero buffer.
     bases = {}
-    for i, (x_var, is_batched) in enumerate(zip(node.inputs, op.batched)):
+    for i, (x_var, is_batched) in enumerate(zip(node.inputs, op.batched, strict=False)):
         if not is_batched:
             continue
         x = ctx.var(x_var)
@@ -61,7 +61,8 @@ def c_Batched(op, node, ctx) -> None:
         ctx.open(f"if ({size} == 0)")
         zeros = ctx.temp_buffer(x_var.dtype, " * ".join(dims) or "1")
         ctx.emit(
-            f"memset({zeros}, 0, (size_t)({' * '.join(dims) or '1'}) * sizeof(*{zeros}));"
+            f"memset({zeros}, 0, (size_t)({' * '.join(dims) or '1'})"
+            f" * sizeof(*{zeros}));"
         )
         ctx.emit(f"{base} = {zeros};")
         ctx.close()
@@ -72,7 +73,9 @@ def c_Batched(op, node, ctx) -> None:
         bases[x_var] = (base, dims, strides)
     b = f"{label}_k"
     ctx.open(f"for (int64_t {b} = 0; {b} < ({size} ? {size} : 1); {b}++)")
-    for core_in, x_var, is_batched in zip(core.inputs, node.inputs, op.batched):
+    for core_in, x_var, is_batched in zip(
+        core.inputs, node.inputs, op.batched, strict=False
+    ):
         if not is_batched:
             continue
         x = ctx.var(x_var)
@@ -84,7 +87,7 @@ def c_Batched(op, node, ctx) -> None:
     for core_out in core.outputs:
         ctx.unit.name_temp(core_out, f"{label}_c{core_out.index}")
     c_lower(op.core_op, core, ctx)
-    for (out, name, dims, call), core_out in zip(outs, core.outputs):
+    for (out, name, dims, call), core_out in zip(outs, core.outputs, strict=False):
         res = ctx.var(core_out)
         res_dims = res.dims if res.kind == "array" else []
         ctx.open(f"if ({b} == 0)")
@@ -118,7 +121,8 @@ def c_Batched(op, node, ctx) -> None:
 
             def body(index, region=region, res=res) -> None:
                 ctx.emit(
-                    f"{region.name}[{index.offset(region)}] = {res.name}[{index.offset(res)}];"
+                    f"{region.name}[{index.offset(region)}] = "
+                    f"{res.name}[{index.offset(res)}];"
                 )
 
             emit_loops(ctx, res_dims, core_out.type.shape, body, None, parallel=False)

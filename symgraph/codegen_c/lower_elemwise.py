@@ -26,7 +26,9 @@ def _elemwise_supported(node) -> bool:
 def _no_broadcast_into(consumer, position, var) -> bool:
     # Inlining a value the consumer broadcasts would recompute it per element.
     out_shape = consumer.outputs[0].type.shape
-    return all(s != 1 or o == 1 for s, o in zip(var.type.shape, out_shape))
+    return all(
+        s != 1 or o == 1 for s, o in zip(var.type.shape, out_shape, strict=False)
+    )
 
 
 INLINE_CONSUMERS[Elemwise] = _no_broadcast_into
@@ -143,7 +145,7 @@ def flat_leaves(leaves, out_static):
         if all(s == 1 for s in shape):
             continue  # one element, read at offset 0
         if len(shape) != len(out_static) or any(
-            s == 1 and o != 1 for s, o in zip(shape, out_static)
+            s == 1 and o != 1 for s, o in zip(shape, out_static, strict=False)
         ):
             return None
         checked.append(cv)

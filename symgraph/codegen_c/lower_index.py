@@ -46,7 +46,8 @@ def index_view(ctx, x, idx_list, index_vars, label: str):
             first, length = f"{label}_f{axis}", f"{label}_n{axis}"
             ctx.emit(f"int64_t {length};")
             ctx.emit(
-                f"const int64_t {first} = sg_slice({n}, {int(entry.start is not None)}, "
+                f"const int64_t {first} = sg_slice({n}, "
+                f"{int(entry.start is not None)}, "
                 f"{start}, {int(entry.stop is not None)}, {stop}, {step}, &{length});"
             )
             offset.append(f"({length} > 0 ? {first} * {s} : 0)")
@@ -190,7 +191,8 @@ def c_Reshape(op, node, ctx) -> None:
         ctx.emit(
             "    "
             + ctx.op_error(
-                "cannot reshape {0} elements: they do not divide into {1}-element parts",
+                "cannot reshape {0} elements: they do not divide into "
+                "{1}-element parts",
                 n_in,
                 f"{label}_k",
             )
@@ -208,7 +210,10 @@ def c_Reshape(op, node, ctx) -> None:
                     total,
                 )
             )
-    dims = [str(s) if s is not None else d for s, d in zip(out.type.shape, dims)]
+    dims = [
+        str(s) if s is not None else d
+        for s, d in zip(out.type.shape, dims, strict=False)
+    ]
     strides, stride = [], "1"
     for d in reversed(range(out.ndim)):
         strides.insert(0, stride)
@@ -243,7 +248,8 @@ def c_ARange(op, node, ctx) -> None:
     ctx.emit("    " + ctx.op_error("arange: step is 0 at run time"))
     # NumPy: length ceil((stop - start) / step) in double; a[i] = start + i * delta
     ctx.emit(
-        f"const double {label}_len = ceil(((double){stop} - (double){start}) / (double){step});"
+        f"const double {label}_len = "
+        f"ceil(((double){stop} - (double){start}) / (double){step});"
     )
     size = f"(int64_t)({label}_len > 0 ? {label}_len : 0)"
     dst = ctx.new_array(out, [size])

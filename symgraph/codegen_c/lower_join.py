@@ -24,7 +24,8 @@ def _copy(ctx, region, src) -> None:
         )
 
     static = tuple(
-        s if d.isdigit() else None for s, d in zip(src.static_shape, region.dims)
+        s if d.isdigit() else None
+        for s, d in zip(src.static_shape, region.dims, strict=False)
     )
     emit_loops(ctx, region.dims, static, body, None)
 
@@ -133,7 +134,8 @@ def c_Repeat(op, node, ctx) -> None:
         ctx.emit("int64_t sg_j = 0;")
         with ctx.block(f"for (int64_t i0 = 0; i0 < {n}; i0++)"):
             with ctx.block(
-                f"for (int64_t i1 = 0; i1 < {ctx.element(r_var, Index(dims=['i0']))}; i1++)"
+                "for (int64_t i1 = 0; "
+                f"i1 < {ctx.element(r_var, Index(dims=['i0']))}; i1++)"
             ):
                 ctx.emit(f"{src}[sg_j++] = i0;")
 

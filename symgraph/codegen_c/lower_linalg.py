@@ -118,7 +118,8 @@ def c_Dot(op, node, ctx) -> None:
         ctx.pragma(f"omp simd reduction(+:{s})")
         with ctx.block(f"for (int64_t i0 = 0; i0 < {a.shape(0)}; i0++)"):
             ctx.emit(
-                f"{s} += ({acc}){a.name}[i0 * {a.stride(0)}] * ({acc}){b.name}[i0 * {b.stride(0)}];"
+                f"{s} += ({acc}){a.name}[i0 * {a.stride(0)}] * "
+                f"({acc}){b.name}[i0 * {b.stride(0)}];"
             )
         ctx.new_scalar(out, f"({t}){s}")
         return
@@ -161,7 +162,7 @@ def c_Gemm(op, node, ctx) -> None:
             else:
                 terms = [
                     f"{i} * {s}"
-                    for i, s in zip(["i0", "i1"][lead:], strides)
+                    for i, s in zip(["i0", "i1"][lead:], strides, strict=False)
                     if s != "0"
                 ]
                 value = f"{src.name}[{' + '.join(terms) or '0'}]"

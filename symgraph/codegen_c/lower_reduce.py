@@ -51,7 +51,7 @@ def _vtype(red: Reduction) -> str:
 
 
 def _declare(ctx, red, names) -> None:
-    for (ctype, init, _, _), name in zip(red.accs, names):
+    for (ctype, init, _, _), name in zip(red.accs, names, strict=False):
         ctx.emit(f"{ctype} {name} = {init};")
     if red.extra.get("at"):
         ctx.emit(f"int64_t {names[0]}_at = 0;")
@@ -65,7 +65,7 @@ def _updates(ctx, red, names, index, x_var) -> None:
     if CTYPES[x_var.dtype] != vt:
         v = f"({vt}){v}" if vt != "bool" else f"({v} != 0)"
     ctx.emit(f"const {vt} sg_v = {v};")
-    for (_, _, update, _), name in zip(red.accs, names):
+    for (_, _, update, _), name in zip(red.accs, names, strict=False):
         for line in update.format(a=name).split("\n"):
             ctx.emit(line)
     if red.counted:
@@ -73,7 +73,7 @@ def _updates(ctx, red, names, index, x_var) -> None:
 
 
 def _clause(red, names) -> str:
-    ops = [(acc[3], n) for acc, n in zip(red.accs, names)]
+    ops = [(acc[3], n) for acc, n in zip(red.accs, names, strict=False)]
     if red.counted or any(op is None for op, _ in ops):
         return None
     return " ".join(f"reduction({op}:{n})" for op, n in ops)
@@ -187,12 +187,31 @@ def _full(ctx, x, x_var, red, names, threshold) -> None:
         size = None if size is None or s is None else size * s
     small = size is not None and size < threshold
     if clause is None or not ctx.unit.openmp or small or not dims:
-        emit_loops(ctx, dims, x_var.type.shape, body, leaves, parallel=False,
-                   clause=clause or "", simd=clause is not None)
+        emit_loops(
+            ctx,
+            dims,
+            x_var.type.shape,
+            body,
+            leaves,
+            parallel=False,
+            clause=clause or "",
+            simd=clause is not None,
+        )
         return
-    part = [(acc[0], name, acc[1], acc[3]) for acc, name in zip(red.accs, names)]
-    emit_loops(ctx, dims, x_var.type.shape, body, leaves, partials=part,
-               clause=clause, threshold=threshold)
+    part = [
+        (acc[0], name, acc[1], acc[3])
+        for acc, name in zip(red.accs, names, strict=False)
+    ]
+    emit_loops(
+        ctx,
+        dims,
+        x_var.type.shape,
+        body,
+        leaves,
+        partials=part,
+        clause=clause,
+        threshold=threshold,
+    )
 
 
 # ----------------------------------------------------------- the reductions
@@ -309,7 +328,7 @@ def c_FusedReduce(op, node, ctx) -> None:
 
 def _fused_accepts(consumer, position, var) -> bool:
     shape = broadcast_static_shapes(consumer.op, list(consumer.inputs))
-    return all(s != 1 or o == 1 for s, o in zip(var.type.shape, shape))
+    return all(s != 1 or o == 1 for s, o in zip(var.type.shape, shape, strict=False))
 
 
 for _cls in classes("FusedReduce"):

@@ -159,7 +159,8 @@ static inline void *sg_output(sg_state *st, const sg_array *a, int k, int node,
         int same = 1;
         int64_t stride = itemsize;
         for (int d = nd - 1; d >= 0; d--) {
-            same &= a->shape[d] == shape[d] && (shape[d] <= 1 || a->strides[d] == stride);
+            same &= a->shape[d] == shape[d];
+            same &= shape[d] <= 1 || a->strides[d] == stride;
             stride *= shape[d];
         }
         if (same)

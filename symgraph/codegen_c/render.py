@@ -297,7 +297,8 @@ class SegmentRenderer:
     def fail(self, kind: int, *args: str) -> str:
         """A ``return`` statement reporting error ``kind`` at the current node."""
         args = list(args) + ["0"] * (6 - len(args))
-        return f"return sg_fail(st, {_KIND_NAMES[kind]}, {self.node_id}, {', '.join(args)});"
+        where = f"{_KIND_NAMES[kind]}, {self.node_id}"
+        return f"return sg_fail(st, {where}, {', '.join(args)});"
 
     def op_error(self, template: str, *args: str, exc: str = "ValueError") -> str:
         """Report an op-specific error: ``exc(template.format(*args))`` in Python."""
@@ -330,7 +331,10 @@ class SegmentRenderer:
     def new_array(self, var, dims: list[str]) -> CVar:
         """A fresh C-contiguous buffer: an output array or a scratch slot."""
         name = self.name(var)
-        dims = [str(s) if s is not None else d for s, d in zip(var.type.shape, dims)]
+        dims = [
+            str(s) if s is not None else d
+            for s, d in zip(var.type.shape, dims, strict=False)
+        ]
         cv = self.cvars[var] = CVar(var, name, "array", contiguous=True)
         cv.dims = [self._shape_local(name, d, expr) for d, expr in enumerate(dims)]
         stride = "1"
@@ -356,7 +360,8 @@ class SegmentRenderer:
                 f"{var.ndim}, {shape_arg}, {item})"
             )
         slot = self.slots.take(var)
-        return f"({t} *)sg_scratch(st, {slot}, {self.node_id}, {var.ndim}, {shape_arg}, {item})"
+        shape = f"{var.ndim}, {shape_arg}, {item}"
+        return f"({t} *)sg_scratch(st, {slot}, {self.node_id}, {shape})"
 
     def new_local_array(self, var, values: list[str]) -> CVar:
         """A small 1-d array of computed values (e.g. a shape) in a C local."""
@@ -395,7 +400,8 @@ class SegmentRenderer:
         slot = self.slots.take(object())  # free again after this node
         t = CTYPES[dtype]
         item = np.dtype(dtype).itemsize
-        call = f"sg_scratch(st, {slot}, {self.node_id}, 1, (const int64_t[]){{{count}}}, {item})"
+        shape = f"1, (const int64_t[]){{{count}}}, {item}"
+        call = f"sg_scratch(st, {slot}, {self.node_id}, {shape})"
         self.emit(f"{t} *restrict {name} = ({t} *){call};")
         self.emit(f"if (!{name})")
         self.emit("    return SG_ERROR;")

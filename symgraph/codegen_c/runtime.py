@@ -148,7 +148,8 @@ class Compiled:
         self.templates = templates
         self.out_maxdim = out_maxdim
         self.single = single  # one native segment reading the inputs in order
-        self.locs: list = []  # per cell: ("in", i) | ("node", position, j) | ("const", var)
+        # per cell: ("in", i) | ("node", position, j) | ("const", var)
+        self.locs: list = []
 
     def cell_var(self, fgraph, cell):
         """The variable held in ``cell``, in ``fgraph`` (errors name it)."""
@@ -204,9 +205,11 @@ class CProgram:
         """Outputs then update values (Function assigns the updates)."""
         values = self.function.check_arguments(args)
         cells: list = [None] * self.compiled.n_cells
-        for cell, value in zip(self.compiled.input_cells, values):
+        for cell, value in zip(self.compiled.input_cells, values, strict=False):
             cells[cell] = native(value)
-        for cell, var in zip(self.compiled.input_cells[len(values) :], self.shared):
+        for cell, var in zip(
+            self.compiled.input_cells[len(values) :], self.shared, strict=False
+        ):
             cells[cell] = native(var._value)
         for cell, data in self.compiled.const_cells:
             cells[cell] = data
@@ -248,7 +251,9 @@ class CProgram:
         ffi = self.ffi
         width = 2 + self.compiled.out_maxdim
         result = []
-        for k, (arr, dtype, nd) in enumerate(zip(outs, seg.out_dtypes, seg.out_ndims)):
+        for k, (arr, dtype, nd) in enumerate(
+            zip(outs, seg.out_dtypes, seg.out_ndims, strict=False)
+        ):
             base = prelude.INFO_LEN + (seg.out_base + k) * width
             ptr = info[base]
             if not ptr:
@@ -264,7 +269,7 @@ class CProgram:
     def _run_segment(self, seg: Segment, cells: list) -> None:
         ins = [cells[c] for c in seg.in_cells]
         outs = []
-        for pred, dtype in zip(seg.predictions, seg.out_dtypes):
+        for pred, dtype in zip(seg.predictions, seg.out_dtypes, strict=False):
             try:  # a wrong guess only costs an allocation in C
                 outs.append(np.empty(pred(cells), dtype) if pred is not None else None)
             except Exception:
@@ -278,7 +283,7 @@ class CProgram:
             outs = self.finish_fresh(seg, outs, state)
         elif rc != prelude.SG_OK:
             raise self.error(seg, self.lib.sg_info(state), ins)
-        for cell, value in zip(seg.out_cells, outs):
+        for cell, value in zip(seg.out_cells, outs, strict=False):
             cells[cell] = value
 
     def _call(self, seg, state, ins, outs) -> int:
@@ -311,7 +316,7 @@ class CProgram:
             node.op.perform(node, [cells[c] for c in in_cells], storage)
         except Exception as exc:
             raise _node_error(node, exc) from exc
-        for cell, (value,), var in zip(out_cells, storage, node.outputs):
+        for cell, (value,), var in zip(out_cells, storage, node.outputs, strict=False):
             cells[cell] = native(_check_output(node, var, value))
 
     # ---------------------------------------------------------------- errors

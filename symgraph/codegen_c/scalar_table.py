@@ -278,7 +278,7 @@ def render_scalar(op, args: list[str], in_dtypes: list[str], out_dtype: str) -> 
         return inner(args, in_dtypes, out_dtype, render_scalar)
     compute = _compute_dtype(entry, in_dtypes, out_dtype)
     if compute is not None:
-        args = [cast_expr(a, d, compute) for a, d in zip(args, in_dtypes)]
+        args = [cast_expr(a, d, compute) for a, d in zip(args, in_dtypes, strict=False)]
         in_dtypes = [compute] * len(args)
     ctx = ScalarCtx(compute or out_dtype, out_dtype, in_dtypes)
     if isinstance(entry, Rule):

@@ -163,7 +163,7 @@ class UnitRenderer:
             parts.append(helpers)
         if used_mvec:
             parts.append(
-                "/* glibc libmvec: vector versions of these, for '#pragma omp simd' */\n"
+                "/* glibc libmvec: vector versions, for '#pragma omp simd' */\n"
                 + simd_declarations(used_mvec)
             )
         used = [

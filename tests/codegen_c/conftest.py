@@ -27,7 +27,7 @@ def assert_same(want, got, rtol=1e-7, atol=1e-12) -> None:
     if not isinstance(want, list):
         want, got = [want], [got]
     assert len(want) == len(got)
-    for w, g in zip(want, got):
+    for w, g in zip(want, got, strict=False):
         assert isinstance(g, np.ndarray), type(g)
         assert g.dtype == w.dtype, (g.dtype, w.dtype)
         assert g.shape == w.shape, (g.shape, w.shape)

@@ -305,7 +305,9 @@ def test_second_function_on_an_identical_graph_is_cached():
 
 def test_threads_with_outputs_allocated_in_c():
     n, v = T.lscalar("n"), T.vector("v")
-    f = sg.function([n, v], [T.alloc(v, n, v.shape[0]) * 2, T.arange(n) + 1], backend="c")
+    f = sg.function(
+        [n, v], [T.alloc(v, n, v.shape[0]) * 2, T.arange(n) + 1], backend="c"
+    )
     errors = []
 
     def work(k):

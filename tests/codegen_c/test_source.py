@@ -67,7 +67,8 @@ def test_nodes_carry_names_and_source_lines(step):
     hidden.name = "hidden"
     src = sg.function([x], hidden * 2, backend="c", optimizer="none").source
     assert re.search(
-        r"/\* node 0: hidden = Elemwise\{exp\}\(x\)  'hidden' at test_source.py:\d+ \(hidden = T.exp\(x\)\)",
+        r"/\* node 0: hidden = Elemwise\{exp\}\(x\)  'hidden' "
+        r"at test_source.py:\d+ \(hidden = T.exp\(x\)\)",
         src,
     )
 
