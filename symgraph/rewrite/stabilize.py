@@ -249,27 +249,36 @@ def local_softmax_times_scatter(fgraph, node):
     return None
 
 
-@rewriter("stabilize", tracks=(Sum,))
-def local_sum_scatter_softmax(fgraph, node):
-    # sum(scatter(q, y) * softmax(x), last axis) -> q * softmax(x)[y]
-    op = node.op
-    prod = node.inputs[0]
+def _last_axis_sum_of_product(sum_node, op_class):
+    """For ``sum(a * b)`` over the last axis where one factor is an ``op_class``
+    op over its last axis: ``(other factor, that factor)``, else None."""
+    prod = sum_node.inputs[0]
     if (
-        op.axis != (prod.ndim - 1,)
+        sum_node.op.axis != (prod.ndim - 1,)
         or not is_op(prod, S.Mul)
         or len(prod.owner.inputs) != 2
     ):
         return None
-    a, b = prod.owner.inputs
-    if a.owner is not None and isinstance(a.owner.op, Softmax):
-        a, b = b, a
-    if (
-        a.owner is None
-        or not isinstance(a.owner.op, ScatterLabel)
-        or b.owner is None
-        or not isinstance(b.owner.op, Softmax)
-        or not _last_axis(b.owner.op, b)
-    ):
+    first, second = prod.owner.inputs
+    for other, factor in ((first, second), (second, first)):
+        if (
+            factor.owner is not None
+            and isinstance(factor.owner.op, op_class)
+            and _last_axis(factor.owner.op, factor)
+        ):
+            return other, factor
+    return None
+
+
+@rewriter("stabilize", tracks=(Sum,))
+def local_sum_scatter_softmax(fgraph, node):
+    # sum(scatter(q, y) * softmax(x), last axis) -> q * softmax(x)[y]
+    op = node.op
+    pair = _last_axis_sum_of_product(node, Softmax)
+    if pair is None:
+        return None
+    a, b = pair
+    if a.owner is None or not isinstance(a.owner.op, ScatterLabel):
         return None
     q, y, _ = a.owner.inputs
     new = M.mul(q, PickLabel()(b, y))
@@ -303,21 +312,10 @@ def local_crossentropy_softmax(fgraph, node):
     if u.owner is None or not isinstance(u.owner.op, Sum) or u.owner.op.keepdims:
         return None
     prod = u.owner.inputs[0]
-    if (
-        u.owner.op.axis != (prod.ndim - 1,)
-        or not is_op(prod, S.Mul)
-        or len(prod.owner.inputs) != 2
-    ):
+    pair = _last_axis_sum_of_product(u.owner, LogSoftmax)
+    if pair is None:
         return None
-    a, b = prod.owner.inputs
-    if b.owner is None or not isinstance(b.owner.op, LogSoftmax):
-        a, b = b, a
-    if (
-        b.owner is None
-        or not isinstance(b.owner.op, LogSoftmax)
-        or not _last_axis(b.owner.op, b)
-    ):
-        return None
+    a, b = pair
     if not covers(a, prod) or not covers(b, prod):
         return None
     return [fit(fgraph, SoftmaxCrossentropyWithLogits()(b.owner.inputs[0], a), out)]
