@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from symgraph.config import config
+from symgraph.variable_methods import TensorMethods, _tensor
 
 SUPPORTED_DTYPES = (
     "bool",
@@ -179,7 +180,9 @@ class TensorType:
 
     def describe(self) -> str:
         """Plain words for messages: 'float64 matrix of shape (?, 3)'."""
-        kind = {0: "scalar", 1: "vector", 2: "matrix"}.get(self.ndim, f"{self.ndim}-d tensor")
+        kind = {0: "scalar", 1: "vector", 2: "matrix"}.get(
+            self.ndim, f"{self.ndim}-d tensor"
+        )
         dims = ", ".join("?" if s is None else str(s) for s in self.shape)
         if self.ndim == 0:
             return f"{self.dtype} {kind}"
@@ -207,7 +210,9 @@ class TensorType:
             from_python = False
         else:
             if isinstance(value, (Variable, str, bytes)) or value is None:
-                raise TypeError(f"expected {_article(self.describe())}, got {_describe_value(value)}")
+                raise TypeError(
+                    f"expected {_article(self.describe())}, got {_describe_value(value)}"
+                )
             try:
                 arr = np.asarray(value)
             except (ValueError, TypeError) as exc:
@@ -217,7 +222,9 @@ class TensorType:
                 ) from None
             from_python = True
         if arr.dtype.kind not in "biuf":
-            raise TypeError(f"expected {_article(self.describe())}, got {_describe_value(value)}")
+            raise TypeError(
+                f"expected {_article(self.describe())}, got {_describe_value(value)}"
+            )
         if arr.ndim != self.ndim:
             raise TypeError(
                 f"expected {_article(self.describe())} (ndim {self.ndim}), got "
@@ -262,7 +269,9 @@ def _describe_value(value) -> str:
     if isinstance(value, np.ndarray):
         return f"a {value.ndim}-d {value.dtype.name} array of shape {value.shape}"
     if isinstance(value, Variable):
-        return f"the symbolic variable {value} (pass NumPy values when calling a function)"
+        return (
+            f"the symbolic variable {value} (pass NumPy values when calling a function)"
+        )
     if value is None:
         return "None"
     text = repr(value)
@@ -274,15 +283,7 @@ def _describe_value(value) -> str:
 # ------------------------------------------------------------------- variables
 
 
-def _tensor():
-    # The operator methods below are sugar for the tensor namespace, which is
-    # built on top of this module; import it late to keep dependencies one-way.
-    import symgraph.tensor as tensor
-
-    return tensor
-
-
-class Variable:
+class Variable(TensorMethods):
     """A typed symbolic value: an input, a constant, or an output of an Apply.
 
     Variables support NumPy-style operators and methods (``x + 1``,
@@ -346,7 +347,9 @@ class Variable:
     def clone(self, name=None) -> Variable:
         """A new, ownerless variable of the same type (and name)."""
         new = type(self).__new__(type(self))
-        Variable.__init__(new, self.type, None, None, self.name if name is None else name)
+        Variable.__init__(
+            new, self.type, None, None, self.name if name is None else name
+        )
         return new
 
     def __str__(self) -> str:
@@ -374,235 +377,10 @@ class Variable:
         key = (tuple(id(i) for i in inputs), backend)
         cache = self.tag.__dict__.setdefault("_eval_cache", {})
         if key not in cache:
-            cache[key] = function(inputs, self, backend=backend, on_unused_input="ignore")
+            cache[key] = function(
+                inputs, self, backend=backend, on_unused_input="ignore"
+            )
         return cache[key](*inputs_to_values.values())
-
-    # -- no truth value, no iteration: these are common Python traps
-    def __bool__(self):
-        raise TypeError(
-            f"the symbolic variable {self} has no truth value; use T.switch(cond, a, b) "
-            "or sg.ifelse(cond, a, b) instead of `if` / `and` / `or`"
-        )
-
-    def __iter__(self):
-        raise TypeError(
-            f"cannot iterate over the symbolic variable {self}; index it (x[i]) or use "
-            "sg.scan"
-        )
-
-    def __len__(self):
-        raise TypeError(
-            f"len() of the symbolic variable {self} is not known when the graph is "
-            "built; use x.shape[0]"
-        )
-
-    def __setitem__(self, key, value):
-        raise TypeError(
-            "symbolic variables are immutable; use T.set_subtensor(x[idx], value) or "
-            "T.inc_subtensor(x[idx], value)"
-        )
-
-    # -- operators (NumPy semantics; see symgraph.tensor)
-    def __add__(self, other):
-        return _tensor().add(self, other)
-
-    def __radd__(self, other):
-        return _tensor().add(other, self)
-
-    def __sub__(self, other):
-        return _tensor().sub(self, other)
-
-    def __rsub__(self, other):
-        return _tensor().sub(other, self)
-
-    def __mul__(self, other):
-        return _tensor().mul(self, other)
-
-    def __rmul__(self, other):
-        return _tensor().mul(other, self)
-
-    def __truediv__(self, other):
-        return _tensor().true_div(self, other)
-
-    def __rtruediv__(self, other):
-        return _tensor().true_div(other, self)
-
-    def __floordiv__(self, other):
-        return _tensor().floor_div(self, other)
-
-    def __rfloordiv__(self, other):
-        return _tensor().floor_div(other, self)
-
-    def __mod__(self, other):
-        return _tensor().mod(self, other)
-
-    def __rmod__(self, other):
-        return _tensor().mod(other, self)
-
-    def __pow__(self, other):
-        return _tensor().pow(self, other)
-
-    def __rpow__(self, other):
-        return _tensor().pow(other, self)
-
-    def __neg__(self):
-        return _tensor().neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _tensor().abs(self)
-
-    def __invert__(self):
-        return _tensor().invert(self)
-
-    def __and__(self, other):
-        return _tensor().and_(self, other)
-
-    def __rand__(self, other):
-        return _tensor().and_(other, self)
-
-    def __or__(self, other):
-        return _tensor().or_(self, other)
-
-    def __ror__(self, other):
-        return _tensor().or_(other, self)
-
-    def __xor__(self, other):
-        return _tensor().xor(self, other)
-
-    def __rxor__(self, other):
-        return _tensor().xor(other, self)
-
-    def __lshift__(self, other):
-        return _tensor().left_shift(self, other)
-
-    def __rlshift__(self, other):
-        return _tensor().left_shift(other, self)
-
-    def __rshift__(self, other):
-        return _tensor().right_shift(self, other)
-
-    def __rrshift__(self, other):
-        return _tensor().right_shift(other, self)
-
-    def __lt__(self, other):
-        return _tensor().lt(self, other)
-
-    def __le__(self, other):
-        return _tensor().le(self, other)
-
-    def __gt__(self, other):
-        return _tensor().gt(self, other)
-
-    def __ge__(self, other):
-        return _tensor().ge(self, other)
-
-    # == and != stay identity comparisons (variables are dict keys); use T.eq.
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
-
-    def __matmul__(self, other):
-        return _tensor().matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _tensor().matmul(other, self)
-
-    def __getitem__(self, index):
-        return _tensor().getitem(self, index)
-
-    # -- methods (each is the T.* function of the same name)
-    @property
-    def shape(self):
-        """The symbolic shape: an int64 vector (``x.shape[0]`` is a scalar)."""
-        return _tensor().shape(self)
-
-    @property
-    def size(self):
-        return _tensor().prod(self.shape)
-
-    @property
-    def T(self):
-        return _tensor().transpose(self)
-
-    def sum(self, axis=None, keepdims=False, dtype=None):
-        return _tensor().sum(self, axis=axis, keepdims=keepdims, dtype=dtype)
-
-    def prod(self, axis=None, keepdims=False, dtype=None):
-        return _tensor().prod(self, axis=axis, keepdims=keepdims, dtype=dtype)
-
-    def mean(self, axis=None, keepdims=False):
-        return _tensor().mean(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis=None, keepdims=False, ddof=0):
-        return _tensor().var(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def std(self, axis=None, keepdims=False, ddof=0):
-        return _tensor().std(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def max(self, axis=None, keepdims=False):
-        return _tensor().max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _tensor().min(self, axis=axis, keepdims=keepdims)
-
-    def argmax(self, axis=None, keepdims=False):
-        return _tensor().argmax(self, axis=axis, keepdims=keepdims)
-
-    def argmin(self, axis=None, keepdims=False):
-        return _tensor().argmin(self, axis=axis, keepdims=keepdims)
-
-    def all(self, axis=None, keepdims=False):
-        return _tensor().all(self, axis=axis, keepdims=keepdims)
-
-    def any(self, axis=None, keepdims=False):
-        return _tensor().any(self, axis=axis, keepdims=keepdims)
-
-    def reshape(self, *shape, ndim=None):
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = shape[0]
-        return _tensor().reshape(self, shape, ndim=ndim)
-
-    def flatten(self, ndim=1):
-        return _tensor().flatten(self, ndim)
-
-    def ravel(self):
-        return _tensor().flatten(self, 1)
-
-    def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (list, tuple)):
-            axes = axes[0]
-        return _tensor().transpose(self, axes or None)
-
-    def dimshuffle(self, *pattern):
-        if len(pattern) == 1 and isinstance(pattern[0], (list, tuple)):
-            pattern = pattern[0]
-        return _tensor().dimshuffle(self, pattern)
-
-    def swapaxes(self, axis1, axis2):
-        return _tensor().swapaxes(self, axis1, axis2)
-
-    def squeeze(self, axis=None):
-        return _tensor().squeeze(self, axis=axis)
-
-    def repeat(self, repeats, axis=None):
-        return _tensor().repeat(self, repeats, axis=axis)
-
-    def astype(self, dtype):
-        return _tensor().cast(self, dtype)
-
-    def clip(self, a_min, a_max):
-        return _tensor().clip(self, a_min, a_max)
-
-    def dot(self, other):
-        return _tensor().dot(self, other)
-
-    def round(self):
-        return _tensor().round(self)
-
-    def copy(self, name=None):
-        return _tensor().tensor_copy(self, name=name)
 
 
 class Constant(Variable):
@@ -634,7 +412,9 @@ class Constant(Variable):
         return self.data
 
     def clone(self, name=None) -> Constant:
-        return Constant(self.type, self.data, self.name if name is None else name, self.weak)
+        return Constant(
+            self.type, self.data, self.name if name is None else name, self.weak
+        )
 
     def __str__(self) -> str:
         if self.name is not None:
@@ -669,7 +449,9 @@ class SharedVariable(Variable):
         try:
             new = self.type.filter(value, allow_downcast=self.allow_downcast)
         except (TypeError, ValueError) as exc:
-            raise type(exc)(f"set_value of shared variable {self.describe()}: {exc}") from None
+            raise type(exc)(
+                f"set_value of shared variable {self.describe()}: {exc}"
+            ) from None
         if not borrow and new is value:
             new = new.copy()
         self._value = new
@@ -707,7 +489,9 @@ def as_tensor_variable(x, name: str | None = None, ndim: int | None = None, dtyp
         try:
             value = np.asarray(x, dtype=dtype)
         except (ValueError, TypeError) as exc:
-            raise TypeError(f"cannot make a tensor from {_describe_value(x)}: {exc}") from None
+            raise TypeError(
+                f"cannot make a tensor from {_describe_value(x)}: {exc}"
+            ) from None
         if value.dtype.kind not in "biuf":
             raise TypeError(f"cannot make a tensor from {_describe_value(x)}")
         if value.dtype.kind == "f" and value.dtype.name not in FLOAT_DTYPES:
@@ -737,7 +521,9 @@ class Apply:
 
     __slots__ = ("op", "inputs", "outputs", "_tag", "__weakref__")
 
-    def __init__(self, op, inputs: Iterable[Variable], outputs: Iterable[Variable]) -> None:
+    def __init__(
+        self, op, inputs: Iterable[Variable], outputs: Iterable[Variable]
+    ) -> None:
         self.op = op
         self.inputs = list(inputs)
         self.outputs = list(outputs)
@@ -779,7 +565,9 @@ class Apply:
 # ----------------------------------------------------------------------- walks
 
 
-def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
+def ancestors(
+    outputs: Iterable[Variable], blockers: Iterable[Variable] = ()
+) -> list[Variable]:
     """Every variable the outputs depend on (outputs included), each once.
 
     The walk stops at ``blockers``. Iterative, so deep graphs are fine.
@@ -799,7 +587,9 @@ def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) ->
     return order
 
 
-def graph_inputs(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
+def graph_inputs(
+    outputs: Iterable[Variable], blockers: Iterable[Variable] = ()
+) -> list[Variable]:
     """The leaves (variables with no owner, or blockers) below ``outputs``."""
     blocked = set(blockers)
     return [v for v in ancestors(outputs, blocked) if v.owner is None or v in blocked]
@@ -839,7 +629,8 @@ def toposort(outputs: Iterable[Variable]) -> list[Apply]:
 
 
 def clone_replace(
-    outputs: Variable | Sequence[Variable], replace: dict[Variable, Variable] | None = None
+    outputs: Variable | Sequence[Variable],
+    replace: dict[Variable, Variable] | None = None,
 ):
     """Rebuild ``outputs`` with variables substituted per ``replace``.
 
@@ -867,7 +658,9 @@ def clone_replace(
 
 def _check_replacement(old: Variable, new: Variable) -> None:
     if not isinstance(new, Variable):
-        raise TypeError(f"replacement for {old.describe()} must be a Variable, got {new!r}")
+        raise TypeError(
+            f"replacement for {old.describe()} must be a Variable, got {new!r}"
+        )
     if old.type.ndim != new.type.ndim or old.type.dtype != new.type.dtype:
         raise TypeError(
             f"cannot replace {old.describe()} ({old.type.describe()}) with "
@@ -877,4 +670,8 @@ def _check_replacement(old: Variable, new: Variable) -> None:
 
 def is_constant_value(var: Variable, value) -> bool:
     """True when ``var`` is a constant whose every element equals ``value``."""
-    return isinstance(var, Constant) and var.data.size > 0 and bool(np.all(var.data == value))
+    return (
+        isinstance(var, Constant)
+        and var.data.size > 0
+        and bool(np.all(var.data == value))
+    )
