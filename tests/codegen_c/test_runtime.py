@@ -146,6 +146,26 @@ def test_outputs_are_fresh_arrays():
     assert f(a)[1][0] == 0.0
 
 
+def test_a_dropped_output_is_reused_and_a_kept_one_never_is():
+    x = T.vector("x")
+    f = sg.function([x], [T.exp(x), x * 2], backend="c")
+    a, b = np.arange(3.0), np.arange(3.0) + 10
+    held = f.program.fast_call.__globals__["last"]  # what the next call may reuse
+    first = f(a)[0]
+    assert held[0] is first
+    first_id = id(first)
+    del first  # dropped: the next call writes into it (held keeps it alive)
+    assert id(f(a)[0]) == first_id
+    kept = f(a)
+    view = f(a)[1][1:]  # a view keeps its base alive
+    again = f(b)
+    assert not np.shares_memory(kept[0], again[0])
+    assert not np.shares_memory(view, again[1])
+    np.testing.assert_array_equal(kept[0], np.exp(a))
+    np.testing.assert_array_equal(view, a[1:] * 2)
+    assert f(b[:2])[0].shape == (2,)  # another shape: a new array
+
+
 def test_scalar_and_empty_outputs():
     x = T.vector("x")
     f = sg.function([x], [x.sum(), x[:0] + 1, x.shape], backend="c")
