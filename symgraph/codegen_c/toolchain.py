@@ -32,16 +32,18 @@ __all__ = [
     "simd_declarations",
 ]
 
-PROBE_VERSION = 1  # bump when a probe changes meaning
+PROBE_VERSION = 2  # bump when a probe changes meaning
 
-# -O3 -march=native without -ffast-math: results stay IEEE. -fno-math-errno
+# -O2 -march=native without -ffast-math: results stay IEEE. -O2 vectorises
+# the '#pragma omp simd' loops as -O3 does (same speed on the benchmarks) and
+# builds about 1.6x faster; the rest of the code gains nothing from -O3. -fno-math-errno
 # only stops libm calls from setting errno; return values (inf, nan, signed
 # zeros, rounding) are unchanged, and it lets sqrt/floor/... inline and loops
 # with math calls vectorise. tests/codegen_c/test_build.py checks special
 # values against NumPy. -fno-semantic-interposition: direct calls inside the
 # .so (no PLT), which no one interposes.
 BASE_CFLAGS = (
-    "-O3",
+    "-O2",
     "-march=native",
     "-fPIC",
     "-shared",
@@ -158,8 +160,53 @@ def _mvec_signature(name: str) -> tuple[str, int]:
     return "float", MVEC_ARITY[name[:-1]]
 
 
+# x86-64 vector ABI: (ISA letter, lanes of float, lanes of double) of the
+# variants GCC may call for a 'simd("notinbranch")' declaration.
+_X86_VARIANTS = (("b", 4, 2), ("c", 8, 4), ("d", 8, 4), ("e", 16, 8))
+
+
+def _mvec_exports(name: str) -> list[str]:
+    """The x86-64 libmvec symbols GCC may call for `name` ("expf", "pow")."""
+    t, arity = _mvec_signature(name)
+    return [
+        f"_ZGV{isa}N{nf if t == 'float' else nd}{'v' * arity}_{name}"
+        for isa, nf, nd in _X86_VARIANTS
+    ]
+
+
+def _probe_mvec_x86(cc: list[str], tmp: str, simd_flag: str) -> list[str] | None:
+    """The libmvec functions with every x86-64 variant exported, or None.
+
+    One small build shows that the compiler vectorises a call through a
+    simd declaration and links it; the rest is symbol lookups in libmvec,
+    much faster than building a kernel per function.
+    """
+    import ctypes
+
+    code = (
+        simd_declarations(["expf"])
+        + "\nfloat x[64], y[64];\nint main(void) {\n#pragma omp simd\n"
+        "  for (int i = 0; i < 64; i++) y[i] = expf(x[i]);\n  return 0;\n}\n"
+    )
+    Path(tmp, "mvec.c").write_text(code)
+    flags = ["-O2", "-march=native", "-fno-math-errno", simd_flag]
+    res = _run([*cc, *flags, "mvec.c", "-o", "mvec", "-lmvec", "-lm"], tmp)
+    if res.returncode != 0 or b"_ZGV" not in Path(tmp, "mvec").read_bytes():
+        return None
+    try:
+        lib = ctypes.CDLL("libmvec.so.1")
+    except OSError:
+        return None
+    names = [f + s for f in MVEC_ARITY for s in ("", "f")]
+    return [n for n in names if all(hasattr(lib, sym) for sym in _mvec_exports(n))]
+
+
 def _probe_mvec(cc: list[str], tmp: str, simd_flag: str) -> list[str]:
     """Return the libmvec functions that link *and* get vectorised calls."""
+    if platform.machine() in ("x86_64", "AMD64"):
+        found = _probe_mvec_x86(cc, tmp, simd_flag)
+        if found is not None:
+            return found
     names = [f + s for f in MVEC_ARITY for s in ("", "f")]
     flags = ["-O3", "-march=native", "-fno-math-errno", simd_flag]
     for _ in range(4):  # each round drops the names the linker rejected
@@ -212,10 +259,12 @@ def _probe(cc: str) -> dict:
         if res.returncode != 0 or not version:
             return {"works": False}
         shared = ["-fPIC", "-shared", *BASE_LDFLAGS]
-        if not _builds(argv, tmp, "int f(void) { return 1; }\n", shared):
-            return {"works": False}
         omp = "#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n"
         has_openmp = _builds(argv, tmp, omp, ["-fopenmp", *shared])
+        if not has_openmp and not _builds(
+            argv, tmp, "int f(void) { return 1; }\n", shared
+        ):
+            return {"works": False}
         simd_flag = "-fopenmp" if has_openmp else "-fopenmp-simd"
         return {
             "works": True,
