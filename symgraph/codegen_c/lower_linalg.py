@@ -156,6 +156,7 @@ def c_Gemm(op, node, ctx) -> None:
     src, strides = broadcast_to(ctx, c, dst.dims)
     lead = 2 - c_var.ndim
     with ctx.block(f"for (int64_t i0 = 0; i0 < {m}; i0++)"):
+        ctx.pragma("omp simd")
         with ctx.block(f"for (int64_t i1 = 0; i1 < {n}; i1++)"):
             if src.kind == "scalar":
                 value = src.name
