@@ -102,6 +102,9 @@ class Result:
         return statistics.median(self.times) if self.times else None
 
 
+SETTLE_S = 0.25  # idle time before each timed batch
+
+
 def calibrate(fn, min_time: float) -> int:
     """Calls per batch so that a batch lasts at least ``min_time``."""
     number = 1
@@ -165,6 +168,11 @@ def run_workload(key, libs, np, rounds, min_time, log) -> tuple[list, float | No
     for _ in range(rounds):
         for res in results + ([copy] if copy else []):
             if res.lib in fns:
+                # Let the previous library's idle worker threads (OpenBLAS,
+                # OpenMP, Eigen) stop spinning: they would take a core from
+                # this one's batch, and each library would be timed against
+                # the one run before it.
+                time.sleep(SETTLE_S)
                 res.times.append(time_batch(*fns[res.lib]))
     return results, copy.median if copy else None
 
