@@ -59,14 +59,15 @@ def _max_and_sum(ctx, x, x_var, group, t, index, keep=None) -> tuple[str, str]:
     ct = CTYPES[t]
     acc = ct  # 16 lanes of float32 partial sums: accurate enough per group
     ctx.emit(f"{ct} sg_m = -INFINITY;")
-    ctx.emit("bool sg_nan = false;")
+    # an int OR-reduction: GCC vectorises it, a bool || one it does not (2x)
+    ctx.emit("int sg_nan = 0;")
 
     def find_max() -> None:
         ctx.emit(f"const {ct} sg_v = ({ct}){ctx.element(x_var, index)};")
         ctx.emit("sg_m = sg_v > sg_m ? sg_v : sg_m;")
-        ctx.emit("sg_nan = sg_nan || sg_v != sg_v;")
+        ctx.emit("sg_nan |= sg_v != sg_v;")
 
-    _over(ctx, x, group, " reduction(max:sg_m) reduction(||:sg_nan)", find_max)
+    _over(ctx, x, group, " reduction(max:sg_m) reduction(|:sg_nan)", find_max)
     ctx.emit("if (sg_nan)")
     ctx.emit("    sg_m = NAN;")
     ctx.emit(f"{acc} sg_s = 0;")

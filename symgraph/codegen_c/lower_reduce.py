@@ -262,7 +262,8 @@ def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
             )
         ]
         if k == "f":  # NaN propagates: tracked apart so the loop vectorises
-            accs.append(("bool", "false", "{a} = {a} || sg_v != sg_v;", "||"))
+            # (an int OR: GCC vectorises it, a bool || reduction it does not)
+            accs.append(("int", "0", "{a} |= sg_v != sg_v;", "|"))
             return Reduction(accs, "{1} ? NAN : {0}", needs_elements=True)
         return Reduction(accs, needs_elements=True)
     if name in ("Argmax", "Argmin"):
