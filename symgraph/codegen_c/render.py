@@ -470,7 +470,9 @@ class SegmentRenderer:
         self.emit("return SG_OK;")
         body = drop_unused(self.lines)
         self.unit.n_slots += self.slots.n_slots
-        head = f"SG_DRIVER static int seg{self.index}(sg_state *st, const sg_array *args)"
+        head = (
+            f"SG_DRIVER static int seg{self.index}(sg_state *st, const sg_array *args)"
+        )
         return "\n".join([head, "{", *body, "}"])
 
     def _arguments(self) -> None:
