@@ -23,10 +23,10 @@ For ``f = sg.function([x], x + 1)`` it reads::
         last[0] = o0
         return o0
 
-``last[0]`` is the array the previous call returned: when only ``last`` and
-this frame still refer to it (the caller dropped it, no view of it lives),
-it is written again instead of allocating; an array the caller keeps is
-never touched.
+``last[0]`` is the array the previous call returned (for an update: the
+shared variable's previous value): when only ``last`` and this frame still
+refer to it (the caller dropped it, no view of it lives), it is written
+again instead of allocating; an array the caller keeps is never touched.
 
 Everything else (conversions, error messages, threads) is ``slow``, the
 general path of :class:`~symgraph.codegen_c.runtime.CProgram`. The generated
@@ -84,9 +84,13 @@ def make_fast_call(program, function):
         lines.append(f"    s{j} = shared{j}._value")
     for j, (_, data) in enumerate(compiled.const_cells):
         env[f"k{j}"] = data
-    outs, allocs, keeps = [], [], []
-    spare = env["spare"] = [None] * len(program.updated)
-    last = env["last"] = [None] * n_out
+    outs, allocs = [], []
+    # last[k]: what output k held before this call: the array returned last
+    # time, or an updated variable's previous value. When nothing else refers
+    # to it any more (refs: last, p<k> and the call itself), it is written
+    # again instead of allocating: fresh memory costs a page fault per 4 KiB
+    # on first touch (about 1.5 ms per 40 MB).
+    last = env["last"] = [None] * len(seg.out_dtypes)
     env["refs"] = sys.getrefcount
     for k, (pred, dtype) in enumerate(
         zip(seg.prediction_text, seg.out_dtypes, strict=False)
@@ -96,31 +100,14 @@ def make_fast_call(program, function):
             outs.append("None")
             continue
         shape = _local(pred, names)
-        j = k - n_out
-        if j >= 0:
-            # An update's output reuses the array this variable held before
-            # the previous call, when nothing else refers to it any more.
-            allocs += [
-                f"        u{j} = spare[{j}]",
-                f"        if u{j} is not None and refs(u{j}) == 3"
-                f" and u{j}.shape == {shape}:",
-                f"            o{k} = u{j}",
-                "        else:",
-                f"            o{k} = empty({shape}, dt{k})",
-            ]
-        else:
-            # An output reuses the array returned by the previous call when
-            # the caller has dropped it: fresh memory costs a page fault per
-            # 4 KiB (about 1.5 ms per 40 MB) on first touch.
-            allocs += [
-                f"        p{k} = last[{k}]",
-                f"        if p{k} is not None and refs(p{k}) == 3"
-                f" and p{k}.shape == {shape}:",
-                f"            o{k} = p{k}",
-                "        else:",
-                f"            o{k} = empty({shape}, dt{k})",
-            ]
-            keeps.append(f"    last[{k}] = o{k}")
+        allocs += [
+            f"        p{k} = last[{k}]",
+            f"        if p{k} is not None and refs(p{k}) == 3"
+            f" and p{k}.shape == {shape}:",
+            f"            o{k} = p{k}",
+            "        else:",
+            f"            o{k} = empty({shape}, dt{k})",
+        ]
         outs.append(f"o{k}")
     if allocs:  # a shape guessed from a wrong argument may not be valid
         lines += [
@@ -136,9 +123,9 @@ def make_fast_call(program, function):
     lines += ["    if rc:", f"        return finish(rc, args, [{', '.join(outs)}])"]
     for j in range(len(program.updated)):
         env[f"updated{j}"] = program.updated[j]
-        lines.append(f"    spare[{j}] = updated{j}._value")
+        lines.append(f"    last[{n_out + j}] = updated{j}._value")
         lines.append(f"    updated{j}._value = o{n_out + j}")
-    lines += keeps
+    lines += [f"    last[{k}] = o{k}" for k in range(n_out) if outs[k] != "None"]
     if function.single:
         lines.append("    return o0")
     else:
@@ -148,7 +135,6 @@ def make_fast_call(program, function):
     def deliver(values):
         for var, value in zip(program.updated, values[n_out:], strict=False):
             var._value = value
-        spare[:] = [None] * len(spare)
         last[:] = [None] * len(last)
         return values[0] if function.single else list(values[:n_out])
 

@@ -89,10 +89,16 @@ def _inner_check(ctx, ka: str, kb: str) -> None:
         )
 
 
-def _naive(ctx, dst, a, am, b, bm, m, n, k, a_ptr, b_ptr) -> None:
-    """Loops for integer or mixed dtypes (integer arithmetic wraps)."""
+def _naive(
+    ctx, dst, a, am, b, bm, m, n, k, a_ptr, b_ptr, alpha=None, beta=None
+) -> None:
+    """Loops for integer or mixed dtypes (integer arithmetic wraps).
+
+    With ``alpha`` and ``beta`` (C expressions): dst = alpha A.B + beta dst.
+    """
     t = CTYPES[dst.dtype]
     acc = "double" if dst.dtype in ("float32", "float64") else "uint64_t"
+    out = f"{dst.name}[i0 * ({n}) + i1]"
     with ctx.block(f"for (int64_t i0 = 0; i0 < {m}; i0++)"):
         with ctx.block(f"for (int64_t i1 = 0; i1 < {n}; i1++)"):
             ctx.emit(f"{acc} sg_s = 0;")
@@ -101,7 +107,13 @@ def _naive(ctx, dst, a, am, b, bm, m, n, k, a_ptr, b_ptr) -> None:
                     f"sg_s += ({acc}){a_ptr}[i0 * {am[2]} + i2 * {am[3]}] * "
                     f"({acc}){b_ptr}[i2 * {bm[2]} + i1 * {bm[3]}];"
                 )
-            ctx.emit(f"{dst.name}[i0 * ({n}) + i1] = ({t})sg_s;")
+            if alpha is None:
+                ctx.emit(f"{out} = ({t})sg_s;")
+            else:
+                ctx.emit(
+                    f"{out} = ({t})(({acc}){alpha} * sg_s + "
+                    f"({acc}){beta} * ({acc}){out});"
+                )
 
 
 @rule("Dot")
@@ -176,19 +188,7 @@ def c_Gemm(op, node, ctx) -> None:
                 ctx, dst, a, a.name, am, b, b.name, bm, m, n, k, alpha, beta, "sg_g"
             )
         return
-    acc = "double" if out.dtype in ("float32", "float64") else "uint64_t"
-    with ctx.block(f"for (int64_t i0 = 0; i0 < {m}; i0++)"):
-        with ctx.block(f"for (int64_t i1 = 0; i1 < {n}; i1++)"):
-            ctx.emit(f"{acc} sg_s = 0;")
-            with ctx.block(f"for (int64_t i2 = 0; i2 < {k}; i2++)"):
-                ctx.emit(
-                    f"sg_s += ({acc}){a.name}[i0 * {am[2]} + i2 * {am[3]}] * "
-                    f"({acc}){b.name}[i2 * {bm[2]} + i1 * {bm[3]}];"
-                )
-            ctx.emit(
-                f"{dst.name}[i0 * {n} + i1] = ({t})(({acc}){alpha} * sg_s + "
-                f"({acc}){beta} * ({acc}){dst.name}[i0 * {n} + i1]);"
-            )
+    _naive(ctx, dst, a, am, b, bm, m, n, k, a.name, b.name, alpha, beta)
 
 
 @rule("Matmul")

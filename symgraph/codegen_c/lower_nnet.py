@@ -59,8 +59,7 @@ def _max_and_sum(ctx, x, x_var, group, t, index, keep=None) -> tuple[str, str]:
     ct = CTYPES[t]
     acc = ct  # 16 lanes of float32 partial sums: accurate enough per group
     ctx.emit(f"{ct} sg_m = -INFINITY;")
-    # an int OR-reduction: GCC vectorises it, a bool || one it does not (2x)
-    ctx.emit("int sg_nan = 0;")
+    ctx.emit("int sg_nan = 0;")  # an int, as in lower_reduce._any: it vectorises
 
     def find_max() -> None:
         ctx.emit(f"const {ct} sg_v = ({ct}){ctx.element(x_var, index)};")

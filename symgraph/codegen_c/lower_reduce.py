@@ -227,6 +227,16 @@ def _extreme(dtype: str, sign: str) -> str:
     return c_literal(info.min if sign == "-" else info.max, dtype)
 
 
+# Truth-valued accumulators are ints reduced with | and &: GCC vectorises
+# those OpenMP reductions, but not bool || and && (softmax's NaN flag: 2x).
+def _any(test: str) -> tuple:
+    return ("int", "0", f"{{a}} |= {test};", "|")
+
+
+def _all(test: str) -> tuple:
+    return ("int", "1", f"{{a}} &= {test};", "&")
+
+
 def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
     """The Reduction of a reduce op (also used by FusedReduce)."""
     k = kind(out_dtype)
@@ -242,13 +252,8 @@ def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
         start = "0" if sym == "+" else "1"
         return Reduction([(acc, start, f"{{a}} {sym}= sg_v;", sym)])
     if name in ("Max", "Min") and out_dtype == "bool":
-        if name == "Max":
-            return Reduction(
-                [("bool", "false", "{a} = {a} || sg_v;", "||")], needs_elements=True
-            )
-        return Reduction(
-            [("bool", "true", "{a} = {a} && sg_v;", "&&")], needs_elements=True
-        )
+        acc = _any("sg_v") if name == "Max" else _all("sg_v")
+        return Reduction([acc], needs_elements=True, value_type="bool")
     if name in ("Max", "Min"):
         t = CTYPES[out_dtype]
         cmp = ">" if name == "Max" else "<"
@@ -262,8 +267,7 @@ def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
             )
         ]
         if k == "f":  # NaN propagates: tracked apart so the loop vectorises
-            # (an int OR: GCC vectorises it, a bool || reduction it does not)
-            accs.append(("int", "0", "{a} |= sg_v != sg_v;", "|"))
+            accs.append(_any("sg_v != sg_v"))
             return Reduction(accs, "{1} ? NAN : {0}", needs_elements=True)
         return Reduction(accs, needs_elements=True)
     if name in ("Argmax", "Argmin"):
@@ -281,13 +285,8 @@ def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
         red.extra["at"] = True
         return red
     if name in ("All", "Any"):
-        if name == "All":
-            return Reduction(
-                [("bool", "true", "{a} = {a} && sg_v;", "&&")], value_type="bool"
-            )
-        return Reduction(
-            [("bool", "false", "{a} = {a} || sg_v;", "||")], value_type="bool"
-        )
+        acc = _all("sg_v") if name == "All" else _any("sg_v")
+        return Reduction([acc], value_type="bool")
     raise NotImplementedError(f"no C lowering for {op}")
 
 

@@ -54,7 +54,8 @@ enum {
 /* A segment's driver (argument checks, shapes, buffers, calls into the loop
    kernels and BLAS) runs once per call: GCC builds it at -O1, which halves
    its build time, while the loop kernels keep -O2. Loops written in the
-   driver carry '#pragma omp simd', which vectorises them at -O1 too. */
+   driver carry '#pragma omp simd', which vectorises them at -O1 too, except
+   the rarely taken strided-copy fallbacks before BLAS calls. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define SG_DRIVER __attribute__((optimize("O1")))
 #else

@@ -296,6 +296,19 @@ def test_threads_share_one_function(elemwise):
     assert not errors
 
 
+def test_integer_gemm_runs_the_loops_without_blas():
+    from symgraph.ops.composite import Gemm
+
+    c, a, b = (T.matrix(n, dtype="int64") for n in "cab")
+    alpha, beta = T.scalar("alpha", dtype="int64"), T.scalar("beta", dtype="int64")
+    f = sg.function([c, alpha, a, b, beta], Gemm()(c, alpha, a, b, beta))
+    rng = np.random.default_rng(0)
+    cv, av, bv = (rng.integers(-5, 5, s) for s in [(3, 4), (3, 5), (5, 4)])
+    got = f(cv, np.int64(2), av, bv, np.int64(3))
+    np.testing.assert_array_equal(got, 2 * av @ bv + 3 * cv)
+    assert "cblas_" not in f.source
+
+
 def test_integer_semantics_match_numpy():
     a, b = T.bvector("a"), T.bvector("b")
     i, j = T.lvector("i"), T.lvector("j")
