@@ -16,7 +16,6 @@ array([2., 4.])
 __version__ = "0.1.0"
 
 from symgraph import printing as printing
-from symgraph import sympy as sympy
 from symgraph import tensor as tensor
 from symgraph.compile.function import function as function
 from symgraph.compile.function_object import Function as Function
@@ -66,3 +65,17 @@ __all__ = [
     "verify_grad",
     "zero_grad",
 ]
+
+
+def __getattr__(name: str):
+    # The SymPy bridge loads on first use: importing SymPy takes ~0.2 s, most
+    # of symgraph's import time, and few programs need it.
+    if name == "sympy":
+        import importlib
+
+        return importlib.import_module("symgraph.sympy")
+    raise AttributeError(f"module 'symgraph' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted((set(globals()) - {"__dir__", "__getattr__"}) | {"sympy"})
