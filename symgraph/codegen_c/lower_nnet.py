@@ -8,7 +8,7 @@ for float32), and the result. Labels are checked against the class axis.
 
 from __future__ import annotations
 
-from .loops import Index, parallel_threshold
+from .loops import Index, innermost, parallel_threshold
 from .registry import rule
 from .scalar_table import CTYPES
 
@@ -38,15 +38,18 @@ def _group_loops(ctx, x, group, kept, inner) -> None:
     ctx.close()
 
 
-def _over(ctx, x, group, clause: str, body) -> None:
-    """One pass over the group axes (vectorised, with ``clause``)."""
+def _over(ctx, x, group, clause: str, index, body) -> None:
+    """One pass over the group axes (vectorised, with ``clause``):
+    ``body(at)`` writes an element's step at index ``at``."""
     axes = [d for d in group if x.static_shape[d] != 1]
-    for k, d in enumerate(axes):
-        if k == len(axes) - 1:
-            ctx.pragma(f"omp simd{clause}")
+    if not axes:
+        body(index)
+        return
+    *nest, last = axes
+    for d in nest:
         ctx.open(f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)")
-    body()
-    for _ in axes:
+    innermost(ctx, f"i{last}", "0", x.shape(last), index, body, f"omp simd{clause}")
+    for _ in nest:
         ctx.close()
 
 
@@ -61,26 +64,27 @@ def _max_and_sum(ctx, x, x_var, group, t, index, keep=None) -> tuple[str, str]:
     ctx.emit(f"{ct} sg_m = -INFINITY;")
     ctx.emit("int sg_nan = 0;")  # an int, as in lower_reduce._any: it vectorises
 
-    def find_max() -> None:
-        ctx.emit(f"const {ct} sg_v = ({ct}){ctx.element(x_var, index)};")
+    def find_max(at) -> None:
+        ctx.emit(f"const {ct} sg_v = ({ct}){ctx.element(x_var, at)};")
         ctx.emit("sg_m = sg_v > sg_m ? sg_v : sg_m;")
         ctx.emit("sg_nan |= sg_v != sg_v;")
 
-    _over(ctx, x, group, " reduction(max:sg_m) reduction(|:sg_nan)", find_max)
+    clause = " reduction(max:sg_m) reduction(|:sg_nan)"
+    _over(ctx, x, group, clause, index, find_max)
     ctx.emit("if (sg_nan)")
     ctx.emit("    sg_m = NAN;")
     ctx.emit(f"{acc} sg_s = 0;")
 
-    def add_exp() -> None:
-        v = ctx.element(x_var, index)
+    def add_exp(at) -> None:
+        v = ctx.element(x_var, at)
         if keep is None:
             ctx.emit(f"sg_s += exp{f}(({ct}){v} - sg_m);")
             return
         ctx.emit(f"const {ct} sg_e = exp{f}(({ct}){v} - sg_m);")
-        ctx.emit(f"{keep.name}[{index.offset(keep)}] = sg_e;")
+        ctx.emit(f"{keep.name}[{at.offset(keep)}] = sg_e;")
         ctx.emit("sg_s += sg_e;")
 
-    _over(ctx, x, group, " reduction(+:sg_s)", add_exp)
+    _over(ctx, x, group, " reduction(+:sg_s)", index, add_exp)
     return "sg_m", "sg_s"
 
 
@@ -105,15 +109,15 @@ def _softmax(op, node, ctx, log: bool) -> None:
         else:
             ctx.emit(f"const {ct} sg_rcp = ({ct})(1.0 / {s});")
 
-        def write() -> None:
-            at = f"{dst.name}[{index.offset(dst)}]"
+        def write(at) -> None:
+            y = f"{dst.name}[{at.offset(dst)}]"
             if log:
-                v = f"({ct}){ctx.element(x_var, index)}"
-                ctx.emit(f"{at} = ({v} - {m}) - sg_ls;")
+                v = f"({ct}){ctx.element(x_var, at)}"
+                ctx.emit(f"{y} = ({v} - {m}) - sg_ls;")
             else:
-                ctx.emit(f"{at} = {at} * sg_rcp;")
+                ctx.emit(f"{y} = {y} * sg_rcp;")
 
-        _over(ctx, x, group, "", write)
+        _over(ctx, x, group, "", index, write)
 
     _group_loops(ctx, x, group, kept, inner)
 
@@ -241,12 +245,12 @@ def c_SoftmaxCrossentropyWithLogits(op, node, ctx) -> None:
         if dense:
             ctx.emit("double sg_t = 0;")
 
-            def add() -> None:
-                v = f"({ct}){ctx.element(x_var, index)}"
-                t = f"({ct}){ctx.element(t_var, index)}"
+            def add(at) -> None:
+                v = f"({ct}){ctx.element(x_var, at)}"
+                t = f"({ct}){ctx.element(t_var, at)}"
                 ctx.emit(f"sg_t += {t} * (({v} - {m}) - sg_ls);")
 
-            _over(ctx, x, [last], " reduction(+:sg_t)", add)
+            _over(ctx, x, [last], " reduction(+:sg_t)", index, add)
             ctx.emit(f"{dst.name}[{row.offset(dst)}] = ({ct})(-sg_t);")
         else:
             ctx.emit(f"const int64_t sg_l = (int64_t){ctx.element(t_var, row)};")

@@ -21,7 +21,7 @@ from symgraph.graph import TensorType
 from symgraph.ops.elemwise import broadcast_static_shapes
 
 from .kernels import Kernel, odometer
-from .loops import Index, loop_cost, parallel_threshold
+from .loops import Index, innermost, loop_cost, parallel_threshold
 from .lower import INLINE_CONSUMERS
 from .registry import classes, rule
 from .render import c_literal
@@ -138,13 +138,20 @@ def emit_reduction(ctx, node, red: Reduction, x_var=None) -> None:
     def group() -> None:  # one output element: its accumulators over the group
         _declare(ctx, red, names)
         clause = _clause(red, names)
-        for k, d in enumerate(inner):
-            if k == len(inner) - 1 and clause:
-                ctx.pragma(f"omp simd {clause}")
-            ctx.open(f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)")
-        _updates(ctx, red, names, index, x_var)
-        for _ in inner:
-            ctx.close()
+
+        def update(at) -> None:
+            _updates(ctx, red, names, at, x_var)
+
+        if inner:
+            *nest, last = inner
+            for d in nest:
+                ctx.open(f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)")
+            pragma = f"omp simd {clause}" if clause else None
+            innermost(ctx, f"i{last}", "0", x.shape(last), index, update, pragma)
+            for _ in nest:
+                ctx.close()
+        else:
+            update(index)
         ctx.emit(f"{dst.name}[{out_index.offset(dst)}] = {result()};")
 
     n_out = " * ".join(x.shape(d) for d in outer) or "1"

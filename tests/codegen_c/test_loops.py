@@ -1,0 +1,89 @@
+"""Loop shapes of the generated C: unit-stride copies of vectorised loops.
+
+Strides of arrays passed in are unknown when generating; a vectorised loop
+along an array's last axis is written twice, for unit stride and in general.
+Both copies must give the python backend's results, and arrays that cannot
+have unit stride along the loop must not get a dead copy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symgraph.tensor as T
+from tests.codegen_c.conftest import assert_same, both, needs_cc
+
+pytestmark = needs_cc
+
+RNG = np.random.default_rng(7)
+
+
+def _views(shape):
+    """The same values contiguous, strided, reversed and transposed."""
+    base = RNG.standard_normal([2 * s for s in shape]).astype(np.float32)
+    strided = base[tuple(slice(None, None, 2) for _ in shape)]
+    views = {
+        "contiguous": np.ascontiguousarray(strided),
+        "strided": strided,
+        "reversed": np.ascontiguousarray(strided)[..., ::-1],
+    }
+    if len(shape) == 2:
+        views["transposed"] = np.ascontiguousarray(strided.T).T
+    return views
+
+
+@pytest.fixture(scope="module")
+def sum_exp():
+    x = T.vector("x", dtype="float32")
+    return both([x], T.exp(x).sum())
+
+
+@pytest.fixture(scope="module")
+def softmax_rows():
+    x = T.fmatrix("x")
+    return both([x], T.nnet.softmax(x))
+
+
+def test_a_sum_of_exp_has_a_unit_stride_copy(sum_exp):
+    source = sum_exp[1].source
+    assert source.count("if (x_stride0 == 1) {") == 1
+    assert source.count("expf(x[i0])") == 1
+    assert source.count("expf(x[i0 * x_stride0])") == 1
+
+
+@pytest.mark.parametrize("view", ["contiguous", "strided", "reversed"])
+def test_both_copies_of_a_sum_of_exp_agree(sum_exp, view):
+    # 3e5 elements: the parallel kernel, not the serial loop
+    x = _views((300_001,))[view]
+    assert_same(sum_exp[0](x), sum_exp[1](x), rtol=1e-5)
+
+
+@pytest.mark.parametrize("view", ["contiguous", "strided", "reversed", "transposed"])
+def test_both_copies_of_a_softmax_agree(softmax_rows, view):
+    x = _views((257, 129))[view]
+    assert_same(softmax_rows[0](x), softmax_rows[1](x), rtol=1e-5, atol=1e-7)
+
+
+def test_softmax_passes_over_the_input_have_unit_stride_copies(softmax_rows):
+    source = softmax_rows[1].source
+    # the max and the exp-sum passes read x; the scaling pass reads the output
+    assert source.count("if (x_stride1 == 1) {") == 2
+
+
+def test_a_loop_across_rows_gets_no_unit_stride_copy():
+    x = T.fmatrix("x")
+    fp, fc = both([x], x.sum(axis=0))
+    assert "x_stride0 == 1" not in fc.source
+    for v in _views((65, 33)).values():
+        assert_same(fp(v), fc(v), rtol=1e-5, atol=1e-6)
+
+
+def test_elementwise_loops_test_every_unknown_inner_stride():
+    x, y = T.fmatrix("x"), T.fmatrix("y")
+    fp, fc = both([x, y], T.tanh(x) * y + 1)
+    assert "x_stride1 == 1 && y_stride1 == 1" in fc.source
+    views = _views((40, 50))
+    for a in views.values():
+        for b in views.values():
+            assert_same(fp(a, b), fc(a, b), rtol=1e-6, atol=1e-6)
