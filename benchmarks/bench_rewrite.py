@@ -65,6 +65,13 @@ def _shared(outputs):
     return [v for v in graph_inputs(outputs) if isinstance(v, SharedVariable)]
 
 
+COLUMNS = ("<22", ">8", ">8", ">10", ">9", ">21")
+
+
+def row(cells) -> str:
+    return "".join(f"{c:{w}}" for c, w in zip(cells, COLUMNS, strict=True))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -79,15 +86,16 @@ def main(argv=None) -> None:
         ("MLP grad 800 layers", lambda: mlp_grad(800)),
     ]:
         rows.append((label, *measure(build, args.repeat)))
-    print(f"{'graph':<22}{'nodes':>8}{'after':>8}{'seconds':>10}{'us/node':>9}{'x per 10x nodes':>17}")
+    head = ("graph", "nodes", "after", "seconds", "us/node", "x per 10x nodes")
+    print(row(head))
     prev = None
     for label, before, after, seconds in rows:
         ratio = ""
         if prev is not None and label.split()[0] == prev[0].split()[0]:
             growth = before / prev[1]
-            ratio = f"{(seconds / prev[3]) / (growth / 10):.1f}x" if growth > 1 else ""
             ratio = f"{seconds / prev[3]:.1f}x ({growth:.1f}x nodes)"
-        print(f"{label:<22}{before:>8}{after:>8}{seconds:>10.3f}{seconds / before * 1e6:>9.1f}{ratio:>17}")
+        per_node = seconds / before * 1e6
+        print(row((label, before, after, f"{seconds:.3f}", f"{per_node:.1f}", ratio)))
         prev = (label, before, after, seconds)
 
 
