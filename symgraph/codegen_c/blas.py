@@ -15,12 +15,14 @@ from __future__ import annotations
 import os
 from functools import cache
 from pathlib import Path
+from string import Template
 
 from .toolchain import cpu_flags
 
 __all__ = [
     "CBLAS_HEADER",
     "blas_available",
+    "cblas_source",
     "blas_info",
     "blas_link_flags",
     "choose_coretype",
@@ -61,6 +63,104 @@ void scipy_cblas_dger(enum CBLAS_ORDER, int, int, double, const double *, int,
 #define cblas_sger scipy_cblas_sger
 #define cblas_dger scipy_cblas_dger
 """
+
+# Each Gemm/Dot/Matmul is a call of a few lines in the generated driver: the
+# layout decisions, compiled once per dtype in the unit, cost GCC far less
+# than repeated at every product. Like the driver, they run once per call and
+# are built at -O1 (SG_DRIVER). Templates: $T the C type, $F its libm suffix
+# ("f" for float), $X the BLAS letter (s or d).
+_GEMM = Template(
+    r"""/* Where BLAS finds a rows x cols operand with element strides s0, s1: in
+   place when its rows or its columns are contiguous (read transposed then),
+   else copied to scratch slot `slot`. NULL when that copy cannot be
+   allocated. BLAS wants a leading dimension of at least the row (column)
+   length, even where, with one row (column), it never steps by it. */
+SG_DRIVER static const $T *sg_blas_operand$F(
+    sg_state *st, int node, int slot, const $T *p, int64_t rows, int64_t cols,
+    int64_t s0, int64_t s1, enum CBLAS_TRANSPOSE *trans, int *ld)
+{
+    int64_t row_len = cols > 1 ? cols : 1, col_len = rows > 1 ? rows : 1;
+    if ((cols <= 1 || s1 == 1) && (rows <= 1 || s0 >= row_len)) {
+        *trans = CblasNoTrans;
+        *ld = (int)(rows > 1 ? s0 : row_len);
+        return p;
+    }
+    if ((rows <= 1 || s0 == 1) && (cols <= 1 || s1 >= col_len)) {
+        *trans = CblasTrans;
+        *ld = (int)(cols > 1 ? s1 : col_len);
+        return p;
+    }
+    int64_t n = rows * cols;
+    $T *copy = ($T *)sg_scratch(st, slot, node, 1, &n, sizeof($T));
+    if (!copy)
+        return NULL;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++)
+            copy[i * cols + j] = p[i * s0 + j * s1];
+    *trans = CblasNoTrans;
+    *ld = (int)row_len;
+    return copy;
+}
+
+/* c = alpha a.b + beta c, c m x n and C-contiguous, a (m x k) and b (k x n)
+   with element strides (s0, s1); an operand BLAS cannot read in place is
+   copied to its scratch slot first. The sizes must fit in an int. */
+SG_DRIVER static int sg_cblas_${X}gemm(
+    sg_state *st, int node, int64_t m, int64_t n, int64_t k, $T alpha,
+    const $T *a, int64_t a_s0, int64_t a_s1, int a_slot,
+    const $T *b, int64_t b_s0, int64_t b_s1, int b_slot, $T beta, $T *c)
+{
+    enum CBLAS_TRANSPOSE ta, tb;
+    int lda, ldb;
+    a = sg_blas_operand$F(st, node, a_slot, a, m, k, a_s0, a_s1, &ta, &lda);
+    if (!a)
+        return SG_ERROR;
+    b = sg_blas_operand$F(st, node, b_slot, b, k, n, b_s0, b_s1, &tb, &ldb);
+    if (!b)
+        return SG_ERROR;
+    cblas_${X}gemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, alpha, a, lda,
+                b, ldb, beta, c, (int)(n > 1 ? n : 1));
+    return SG_OK;
+}"""
+)
+
+_FILL = Template(
+    r"""/* dst (m x n, C-contiguous) = src read with element strides s0, s1 (0 along
+   the axes it is broadcast over). */
+SG_DRIVER static void sg_fill_matrix$F(
+    $T *restrict dst, int64_t m, int64_t n, const $T *src, int64_t s0, int64_t s1)
+{
+    for (int64_t i = 0; i < m; i++) {
+#pragma omp simd
+        for (int64_t j = 0; j < n; j++)
+            dst[i * n + j] = src[i * s0 + j * s1];
+    }
+}"""
+)
+
+_FLOATS = ({"T": "float", "F": "f", "X": "s"}, {"T": "double", "F": "", "X": "d"})
+
+
+def cblas_source(body: str) -> str:
+    """The OpenBLAS declarations, then the wrappers that `body` calls.
+
+    ``sg_cblas_sgemm``/``sg_cblas_dgemm`` (a product of strided operands) and
+    ``sg_fill_matrixf``/``sg_fill_matrix`` (a broadcast copy), each emitted
+    only where called.
+
+    Examples
+    --------
+    >>> "sg_cblas_dgemm(" in cblas_source("sg_cblas_sgemm(st, 2, m, n, k, ...)")
+    False
+    """
+    parts = ["/* OpenBLAS (scipy-openblas32) */\n" + CBLAS_HEADER.strip("\n")]
+    for kind in _FLOATS:
+        if f"sg_cblas_{kind['X']}gemm(" in body:
+            parts.append(_GEMM.substitute(kind))
+        if f"sg_fill_matrix{kind['F']}(" in body:
+            parts.append(_FILL.substitute(kind))
+    return "\n\n".join(parts)
+
 
 _CDEF = """
 void scipy_openblas_set_num_threads(int);

@@ -2,10 +2,11 @@
 
 float32/float64 products whose operands share the output dtype call
 ``cblas_sgemm``/``cblas_dgemm`` (OpenBLAS from scipy-openblas32; a vector is
-a 1-row or 1-column matrix). Each operand is passed as it lies when one of
-its strides is 1 (transposed if need be) and copied to a scratch buffer
-otherwise. Other dtypes (integers, mixed) use plain loops with NumPy's
-wrapping integer arithmetic.
+a 1-row or 1-column matrix) through the wrappers of `blas.cblas_source`:
+each operand is passed as it lies when its rows or columns are contiguous
+(transposed if need be) and copied to a scratch buffer otherwise. Other
+dtypes (integers, mixed) use plain loops with NumPy's wrapping integer
+arithmetic.
 """
 
 from __future__ import annotations
@@ -31,48 +32,27 @@ def _as_matrix(cv, row_vector: bool):
     return cv.shape(0), "1", cv.stride(0), "0"
 
 
-def _operand(ctx, cv, ptr, rows, cols, s0, s1, label) -> tuple[str, str, str]:
-    """Emit the layout choice of one gemm operand; return (data, ld, trans)."""
-    t = CTYPES[cv.dtype]
-    data, ld, trans = f"{label}_p", f"{label}_ld", f"{label}_t"
-    ctx.emit(f"const {t} *{data} = {ptr};")
-    ctx.emit(f"int {ld} = (int)({cols} > 1 ? {cols} : 1);")
-    ctx.emit(f"enum CBLAS_TRANSPOSE {trans} = CblasNoTrans;")
-    row_major = f"({cols} <= 1 || {s1} == 1) && ({rows} <= 1 || {s0} >= {cols})"
-    col_major = f"({rows} <= 1 || {s0} == 1) && ({cols} <= 1 || {s1} >= {rows})"
-    ctx.open(f"if ({row_major})")
-    ctx.emit(f"{ld} = (int)({rows} > 1 && {s0} > {ld} ? {s0} : {ld});")
-    ctx.reopen(f"else if ({col_major})")
-    ctx.emit(f"{trans} = CblasTrans;")
-    ctx.emit(
-        f"{ld} = (int)({rows} > 1 ? ({cols} > 1 && {s1} > {rows} ? {s1} : {rows}) : 1);"
-    )
-    ctx.reopen("else")
-    ctx.comment("neither stride is 1: copy to a contiguous scratch buffer")
-    tmp = ctx.temp_buffer(cv.dtype, f"{rows} * {cols}")
-    with ctx.block(f"for (int64_t i0 = 0; i0 < {rows}; i0++)"):
-        with ctx.block(f"for (int64_t i1 = 0; i1 < {cols}; i1++)"):
-            ctx.emit(f"{tmp}[i0 * {cols} + i1] = {ptr}[i0 * {s0} + i1 * {s1}];")
-    ctx.emit(f"{data} = {tmp};")
-    ctx.close()
-    return data, ld, trans
+def emit_gemm(ctx, dst, a_ptr, am, b_ptr, bm, alpha, beta) -> None:
+    """``dst = alpha * A.B + beta * dst`` for float matrices (one BLAS call).
 
-
-def emit_gemm(
-    ctx, dst, a, a_ptr, am, b, b_ptr, bm, m, n, k, alpha, beta, label
-) -> None:
-    """``dst = alpha * A.B + beta * dst`` for float matrices (one BLAS call)."""
-    fn = "cblas_sgemm" if dst.dtype == "float32" else "cblas_dgemm"
+    ``am``/``bm``: (rows, cols, stride0, stride1) of A and B. The call goes
+    through ``sg_cblas_sgemm``/``sg_cblas_dgemm`` (`blas.cblas_source`),
+    which decides how BLAS reads each operand, copying it to a scratch slot
+    when neither its rows nor its columns are contiguous.
+    """
+    fn = "sg_cblas_sgemm" if dst.dtype == "float32" else "sg_cblas_dgemm"
+    m, k, n = am[0], am[1], bm[1]
     ctx.emit(
         f"if ({m} > {_BLAS_INT_MAX} || {n} > {_BLAS_INT_MAX} || {k} > {_BLAS_INT_MAX})"
     )
     ctx.emit("    " + ctx.op_error("a matrix dimension exceeds BLAS's 32-bit limit"))
-    ap, lda, ta = _operand(ctx, a, a_ptr, *am, label=f"{label}a")
-    bp, ldb, tb = _operand(ctx, b, b_ptr, *bm, label=f"{label}b")
-    ctx.emit(
-        f"{fn}(CblasRowMajor, {ta}, {tb}, (int){m}, (int){n}, (int){k}, {alpha}, "
-        f"{ap}, {lda}, {bp}, {ldb}, {beta}, {dst.name}, (int)({n} > 1 ? {n} : 1));"
-    )
+    # one scratch slot per operand, for the copy a strided one may need
+    slot_a, slot_b = ctx.slots.take(object()), ctx.slots.take(object())
+    pad = " " * (len(fn) + 5)
+    ctx.emit(f"if ({fn}(st, {ctx.node_id}, {m}, {n}, {k}, {alpha},")
+    ctx.emit(f"{pad}{a_ptr}, {am[2]}, {am[3]}, {slot_a},")
+    ctx.emit(f"{pad}{b_ptr}, {bm[2]}, {bm[3]}, {slot_b}, {beta}, {dst.name}))")
+    ctx.emit("    return SG_ERROR;")
 
 
 def _inner_check(ctx, ka: str, kb: str) -> None:
@@ -142,10 +122,7 @@ def c_Dot(op, node, ctx) -> None:
     dst = ctx.new_array(out, dims)
     if _blas_dtype(a_var, b_var, out):
         one, zero = ("1.0f", "0.0f") if out.dtype == "float32" else ("1.0", "0.0")
-        with ctx.block():
-            emit_gemm(
-                ctx, dst, a, a.name, am, b, b.name, bm, m, n, k, one, zero, "sg_m"
-            )
+        emit_gemm(ctx, dst, a.name, am, b.name, bm, one, zero)
         return
     _naive(ctx, dst, a, am, b, bm, m, n, k, a.name, b.name)
 
@@ -166,27 +143,30 @@ def c_Gemm(op, node, ctx) -> None:
     c = ctx.var(c_var)
     # dst = C (broadcast), then dst = alpha A.B + beta dst
     src, strides = broadcast_to(ctx, c, dst.dims)
-    lead = 2 - c_var.ndim
-    with ctx.block(f"for (int64_t i0 = 0; i0 < {m}; i0++)"):
-        ctx.pragma("omp simd")
-        with ctx.block(f"for (int64_t i1 = 0; i1 < {n}; i1++)"):
-            if src.kind == "scalar":
-                value = src.name
-            else:
-                terms = [
-                    f"{i} * {s}"
-                    for i, s in zip(["i0", "i1"][lead:], strides, strict=False)
-                    if s != "0"
-                ]
-                value = f"{src.name}[{' + '.join(terms) or '0'}]"
-            ctx.emit(f"{dst.name}[i0 * {n} + i1] = ({t}){value};")
+    strides = ["0"] * (2 - len(strides)) + strides  # leading axes repeat
+    blas = _blas_dtype(a_var, b_var, out)
+    if blas and c_var.dtype == out.dtype:
+        fill = "sg_fill_matrixf" if out.dtype == "float32" else "sg_fill_matrix"
+        ptr = src.name if src.kind != "scalar" else f"(const {t}[]){{{src.name}}}"
+        ctx.emit(f"{fill}({dst.name}, {m}, {n}, {ptr}, {', '.join(strides)});")
+    else:
+        with ctx.block(f"for (int64_t i0 = 0; i0 < {m}; i0++)"):
+            ctx.pragma("omp simd")
+            with ctx.block(f"for (int64_t i1 = 0; i1 < {n}; i1++)"):
+                if src.kind == "scalar":
+                    value = src.name
+                else:
+                    terms = [
+                        f"{i} * {s}"
+                        for i, s in zip(["i0", "i1"], strides, strict=True)
+                        if s != "0"
+                    ]
+                    value = f"{src.name}[{' + '.join(terms) or '0'}]"
+                ctx.emit(f"{dst.name}[i0 * {n} + i1] = ({t}){value};")
     am = (m, k, a.stride(0), a.stride(1))
     bm = (k, n, b.stride(0), b.stride(1))
-    if _blas_dtype(a_var, b_var, out):
-        with ctx.block():
-            emit_gemm(
-                ctx, dst, a, a.name, am, b, b.name, bm, m, n, k, alpha, beta, "sg_g"
-            )
+    if blas:
+        emit_gemm(ctx, dst, a.name, am, b.name, bm, alpha, beta)
         return
     _naive(ctx, dst, a, am, b, bm, m, n, k, a.name, b.name, alpha, beta)
 
@@ -241,7 +221,7 @@ def c_Matmul(op, node, ctx) -> None:
     view = type(dst)(out, "sg_c", "array", contiguous=True, dims=[m, n])
     if _blas_dtype(a_var, b_var, out):
         one, zero = ("1.0f", "0.0f") if out.dtype == "float32" else ("1.0", "0.0")
-        emit_gemm(ctx, view, a, "sg_a", am, b, "sg_b", bm, m, n, k, one, zero, "sg_m")
+        emit_gemm(ctx, view, "sg_a", am, "sg_b", bm, one, zero)
     else:
         _naive(ctx, view, a, am, b, bm, m, n, k, "sg_a", "sg_b")
     for _ in range(opened):

@@ -52,10 +52,10 @@ enum {
 #define SG_ALIGN 64
 
 /* A segment's driver (argument checks, shapes, buffers, calls into the loop
-   kernels and BLAS) runs once per call: GCC builds it at -O1, which halves
-   its build time, while the loop kernels keep -O2. Loops written in the
-   driver carry '#pragma omp simd', which vectorises them at -O1 too, except
-   the rarely taken strided-copy fallbacks before BLAS calls. */
+   kernels and BLAS) and the BLAS wrappers run once per call: GCC builds them
+   at -O1, which halves their build time, while the loop kernels keep -O2.
+   Loops written there carry '#pragma omp simd', which vectorises them at -O1
+   too, except the rarely taken strided copies before BLAS calls. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define SG_DRIVER __attribute__((optimize("O1")))
 #else

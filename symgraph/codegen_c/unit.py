@@ -153,11 +153,9 @@ class UnitRenderer:
             prelude.PRELUDE.strip("\n"),
         ]
         if "cblas_" in body:
-            from .blas import CBLAS_HEADER
+            from .blas import cblas_source
 
-            parts.append(
-                "/* OpenBLAS (scipy-openblas32) */\n" + CBLAS_HEADER.strip("\n")
-            )
+            parts.append(cblas_source(body))
         helpers = _helpers(body)
         if helpers:
             parts.append(helpers)
