@@ -4,6 +4,8 @@ Probes (does it work, OpenMP, which glibc libmvec vector maths links, what
 ``-march=native`` means) cost tens of milliseconds of compiler runs, so their
 results are cached on disk per compiler binary, glibc and CPU, and memoised in
 the process: a warm process pays a ``stat`` and a small JSON read once.
+``sg.function`` starts the probe in a thread (`probe_in_background`) before
+it rewrites the graph, so that a first probe overlaps that work.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -29,6 +33,7 @@ __all__ = [
     "compiler_works",
     "cpu_flags",
     "get_toolchain",
+    "probe_in_background",
     "simd_declarations",
 ]
 
@@ -183,8 +188,6 @@ def _probe_mvec_x86(cc: list[str], tmp: str, simd_flag: str) -> list[str] | None
     simd declaration and links it; the rest is symbol lookups in libmvec,
     much faster than building a kernel per function.
     """
-    import ctypes
-
     code = (
         simd_declarations(["expf"])
         + "\nfloat x[64], y[64];\nint main(void) {\n#pragma omp simd\n"
@@ -195,12 +198,41 @@ def _probe_mvec_x86(cc: list[str], tmp: str, simd_flag: str) -> list[str] | None
     res = _run([*cc, *flags, "mvec.c", "-o", "mvec", "-lmvec", "-lm"], tmp)
     if res.returncode != 0 or b"_ZGV" not in Path(tmp, "mvec").read_bytes():
         return None
+    return _libmvec_x86_functions()
+
+
+def _libmvec_x86_functions() -> list[str] | None:
+    """The functions of `MVEC_ARITY` whose x86-64 variants libmvec all exports."""
+    import ctypes
+
     try:
         lib = ctypes.CDLL("libmvec.so.1")
     except OSError:
         return None
     names = [f + s for f in MVEC_ARITY for s in ("", "f")]
     return [n for n in names if all(hasattr(lib, sym) for sym in _mvec_exports(n))]
+
+
+def _probe_openmp_mvec_x86(cc: list[str], tmp: str) -> list[str] | None:
+    """OpenMP and libmvec in one build (x86-64); the libmvec functions, or None.
+
+    The probe's time is mostly its builds, and a usual Linux host passes both
+    tests: one shared library that calls OpenMP and a vectorised ``expf``.
+    None when that build fails; then each is probed on its own.
+    """
+    code = (
+        "#include <omp.h>\n" + simd_declarations(["expf"]) + "\nfloat x[64], y[64];\n"
+        "int threads(void) { return omp_get_max_threads(); }\n"
+        "void vexp(void) {\n#pragma omp simd\n"
+        "  for (int i = 0; i < 64; i++) y[i] = expf(x[i]);\n}\n"
+    )
+    Path(tmp, "omp_mvec.c").write_text(code)
+    flags = ["-O2", "-march=native", "-fno-math-errno", "-fopenmp", "-fPIC"]
+    link = ["-shared", BASE_LDFLAGS[0], "-lmvec", *BASE_LDFLAGS[1:]]
+    res = _run([*cc, *flags, "omp_mvec.c", "-o", "omp_mvec.so", *link], tmp)
+    if res.returncode != 0 or b"_ZGV" not in Path(tmp, "omp_mvec.so").read_bytes():
+        return None
+    return _libmvec_x86_functions()
 
 
 def _probe_mvec(cc: list[str], tmp: str, simd_flag: str) -> list[str]:
@@ -244,9 +276,17 @@ def _probe_mvec(cc: list[str], tmp: str, simd_flag: str) -> list[str]:
     return []
 
 
-def _march(cc: list[str], tmp: str) -> str:
-    res = _run([*cc, "-march=native", "-Q", "--help=target"], tmp)
-    found = re.search(r"^\s*-march=\s*(\S+)", res.stdout, re.M)
+def _start_march(cc: list[str], tmp: str) -> subprocess.Popen:
+    """Ask what ``-march=native`` means; `_march` reads the answer."""
+    argv = [*cc, "-march=native", "-Q", "--help=target"]
+    return subprocess.Popen(
+        argv, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+
+
+def _march(proc: subprocess.Popen) -> str:
+    out, _ = proc.communicate()
+    found = re.search(r"^\s*-march=\s*(\S+)", out, re.M)
     return found.group(1) if found else "native"
 
 
@@ -260,21 +300,36 @@ def _probe(cc: str) -> dict:
         version = (res.stdout or res.stderr).strip().splitlines()
         if res.returncode != 0 or not version:
             return {"works": False}
-        shared = ["-fPIC", "-shared", *BASE_LDFLAGS]
-        omp = "#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n"
-        has_openmp = _builds(argv, tmp, omp, ["-fopenmp", *shared])
-        if not has_openmp and not _builds(
-            argv, tmp, "int f(void) { return 1; }\n", shared
-        ):
+        march = _start_march(argv, tmp)  # runs meanwhile
+        try:
+            found = _probe_builds(argv, tmp)
+        finally:
+            arch = _march(march)
+        if found is None:
             return {"works": False}
-        simd_flag = "-fopenmp" if has_openmp else "-fopenmp-simd"
+        has_openmp, mvec = found
         return {
             "works": True,
             "version": version[0],
-            "march": _march(argv, tmp),
+            "march": arch,
             "has_openmp": has_openmp,
-            "mvec": _probe_mvec(argv, tmp, simd_flag),
+            "mvec": mvec,
         }
+
+
+def _probe_builds(argv: list[str], tmp: str) -> tuple[bool, list[str]] | None:
+    """(OpenMP works, libmvec functions), or None if nothing builds."""
+    if platform.machine() in ("x86_64", "AMD64"):
+        mvec = _probe_openmp_mvec_x86(argv, tmp)
+        if mvec is not None:
+            return True, mvec
+    shared = ["-fPIC", "-shared", *BASE_LDFLAGS]
+    omp = "#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n"
+    has_openmp = _builds(argv, tmp, omp, ["-fopenmp", *shared])
+    if not has_openmp and not _builds(argv, tmp, "int f(void) { return 1; }\n", shared):
+        return None
+    simd_flag = "-fopenmp" if has_openmp else "-fopenmp-simd"
+    return has_openmp, _probe_mvec(argv, tmp, simd_flag)
 
 
 def _probe_cached(cc: str) -> dict:
@@ -308,6 +363,49 @@ def _probe_cached(cc: str) -> dict:
     return result
 
 
+# Probes started by probe_in_background, by compiler command: the next
+# get_toolchain() for that compiler takes the result instead of probing.
+_started: dict[str, Future] = {}
+_started_lock = threading.Lock()
+
+
+def probe_in_background() -> None:
+    """Start probing the compiler in a thread, unless it is known already.
+
+    The compiler runs of a first probe (about 0.1 s) then overlap whatever
+    the caller does next; `get_toolchain` waits for the result and raises
+    the same errors as if it had probed itself.
+    """
+    if get_toolchain.cache_info().currsize:
+        return
+    cc = _find_cc()
+    if cc is None:
+        return
+    with _started_lock:
+        if cc in _started:
+            return
+        future = _started[cc] = Future()
+    # Not a daemon: an interpreter that exits meanwhile waits for the compiler
+    # runs instead of leaving them behind.
+    threading.Thread(
+        target=_probe_into, args=(future, cc), name="symgraph-probe"
+    ).start()
+
+
+def _probe_into(future: Future, cc: str) -> None:
+    try:
+        future.set_result(_probe_cached(cc))
+    except BaseException as exc:  # re-raised by the get_toolchain that waits
+        future.set_exception(exc)
+
+
+def _probe_result(cc: str) -> dict:
+    """The probe of `cc`: the one started in the background, else a new one."""
+    with _started_lock:
+        future = _started.pop(cc, None)
+    return future.result() if future is not None else _probe_cached(cc)
+
+
 @cache
 def get_toolchain() -> Toolchain:
     """Return the probed `Toolchain` (memoised for the process).
@@ -318,7 +416,7 @@ def get_toolchain() -> Toolchain:
         If neither ``$CC`` nor ``cc``/``gcc`` compiles a trivial shared library.
     """
     cc = _find_cc()
-    probe = _probe_cached(cc) if cc else {"works": False}
+    probe = _probe_result(cc) if cc else {"works": False}
     if not probe["works"]:
         raise NoCompilerError(
             f"no working C compiler (tried {cc or 'cc, gcc'}): install gcc or "

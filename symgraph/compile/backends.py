@@ -46,6 +46,22 @@ def _load_builtin_backends() -> None:
     _loaded = True
 
 
+def start_backend(backend: str | None) -> None:
+    """Start the slow set-up of the backend `resolve_backend` will choose.
+
+    For the C backend: the compiler's probe, in a thread, so that its
+    compiler runs overlap the graph rewrites (``sg.function`` calls this
+    before rewriting).
+    """
+    if (backend or config.backend) not in ("auto", "c"):
+        return
+    try:
+        from symgraph.codegen_c.toolchain import probe_in_background
+    except ImportError:  # resolve_backend reports what is missing
+        return
+    probe_in_background()
+
+
 _warned_no_c = False
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from symgraph.compile.backends import make_program, resolve_backend
+from symgraph.compile.backends import make_program, resolve_backend, start_backend
 from symgraph.compile.fgraph import FunctionGraph
 from symgraph.config import config
 from symgraph.graph import (
@@ -72,6 +72,7 @@ def function(
         raise TypeError("sg.function: inputs must be a list of variables, e.g. [x]")
     inputs = list(inputs)
     _check_inputs(inputs)
+    start_backend(backend)  # e.g. probe the C compiler while the graph is rewritten
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     output_list = [] if outputs is None else [outputs] if single else list(outputs)
     output_list = [_as_output(o, i) for i, o in enumerate(output_list)]
