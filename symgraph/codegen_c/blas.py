@@ -12,7 +12,9 @@ before the first load unless the user chose one.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import threading
 from functools import cache
 from pathlib import Path
 from string import Template
@@ -162,14 +164,8 @@ def cblas_source(body: str) -> str:
     return "\n\n".join(parts)
 
 
-_CDEF = """
-void scipy_openblas_set_num_threads(int);
-int scipy_openblas_get_num_threads(void);
-char *scipy_openblas_get_corename(void);
-char *scipy_openblas_get_config(void);
-"""
-
-_state: dict = {}  # filled by prepare_blas: lib, ffi, coretype, reason
+_state: dict = {}  # filled by prepare_blas: lib, coretype, reason
+_lock = threading.RLock()
 
 
 @cache
@@ -268,26 +264,27 @@ def prepare_blas() -> None:
     """Choose the core type, load OpenBLAS and set its thread count (once).
 
     Call before loading any library linked with `blas_link_flags`: the
-    dynamic loader then reuses this copy, already set up.
+    dynamic loader then reuses this copy, already set up. Thread-safe.
     """
-    if "lib" in _state:
-        return
-    import cffi
-
-    blas_link_flags()  # raises the install hint if the wheel is missing
-    path = _so_path()
-    core, reason = choose_coretype()
-    if _already_mapped(path):
-        reason = "none: OpenBLAS was loaded before symgraph could choose"
-        core = os.environ.get("OPENBLAS_CORETYPE")
-    elif core is not None:
-        # Read by OpenBLAS's constructor during the dlopen below, and inherited
-        # by child processes, which then make the same choice.
-        os.environ["OPENBLAS_CORETYPE"] = core
-    ffi = cffi.FFI()
-    ffi.cdef(_CDEF)
-    _state.update(ffi=ffi, lib=ffi.dlopen(str(path)), coretype=core, reason=reason)
-    set_num_threads()
+    with _lock:
+        if "lib" in _state:
+            return
+        blas_link_flags()  # raises the install hint if the wheel is missing
+        path = _so_path()
+        core, reason = choose_coretype()
+        if _already_mapped(path):
+            reason = "none: OpenBLAS was loaded before symgraph could choose"
+            core = os.environ.get("OPENBLAS_CORETYPE")
+        elif core is not None:
+            # Read by OpenBLAS's constructor during the load below, and
+            # inherited by child processes, which then make the same choice.
+            os.environ["OPENBLAS_CORETYPE"] = core
+        # ctypes rather than cffi: no C declarations to parse (pycparser).
+        lib = ctypes.CDLL(str(path))
+        lib.scipy_openblas_get_corename.restype = ctypes.c_char_p
+        lib.scipy_openblas_get_config.restype = ctypes.c_char_p
+        _state.update(lib=lib, coretype=core, reason=reason)
+        set_num_threads()
 
 
 def set_num_threads(n: int | None = None) -> int:
@@ -309,13 +306,13 @@ def blas_info() -> dict:
     if not blas_available():
         return {"available": False, "reason": "scipy-openblas32 not installed"}
     prepare_blas()
-    lib, ffi = _state["lib"], _state["ffi"]
+    lib = _state["lib"]
     return {
         "available": True,
         "library": str(_so_path()),
         "coretype": _state["coretype"],
         "reason": _state["reason"],
-        "corename": ffi.string(lib.scipy_openblas_get_corename()).decode(),
-        "config": ffi.string(lib.scipy_openblas_get_config()).decode().strip(),
+        "corename": lib.scipy_openblas_get_corename().decode(),
+        "config": lib.scipy_openblas_get_config().decode().strip(),
         "num_threads": lib.scipy_openblas_get_num_threads(),
     }

@@ -5,14 +5,26 @@ skips building a Python extension, about 5x faster to a loaded library
 (DESIGN.md). Builds go through the disk cache (`diskcache`) and an in-memory
 cache on top, so a library is compiled once per machine and loaded once per
 process.
+
+While the compiler runs, a thread parses the cdef (cffi parses with
+pycparser: ~15 ms, most of it importing pycparser). Not OpenBLAS: its
+threads spin after it loads, which would slow the compiler down. The parsed
+declarations are kept beside the library (``ffi.txt``, cffi's own
+"out-of-line" form), so that a process loading it from the disk cache builds
+its ``FFI`` without parsing.
 """
 
 from __future__ import annotations
 
+import ast
+import io
 import logging
+import os
 import re
 import subprocess
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +43,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+FFI_NAME = "ffi.txt"  # the parsed cdef, beside lib.so in a cache entry
 CONTEXT_LINES = 2  # source lines shown either side of an error line
 MAX_ERROR_SITES = 5
 _DIAGNOSTIC = re.compile(
@@ -87,7 +100,7 @@ class CompiledLibrary:
     (for users to read), ``key`` the cache key.
     """
 
-    ffi: cffi.FFI
+    ffi: object  # cffi.FFI, or the same API rebuilt from ffi.txt
     lib: object
     path: Path
     source: str
@@ -132,10 +145,20 @@ def build_shared_object(
         With the compiler's messages and the numbered lines around each error.
     """
     argv, key = _plan(source, tuple(extra_cflags), link_blas)
+    return _build(argv, key, source)
+
+
+def _build(argv, key, source, also=None) -> diskcache.CacheEntry:
+    """The entry of `key`, compiled if needed; ``also(workdir)`` after the
+    compiler adds files to a new entry."""
+
+    def run(workdir: Path) -> None:
+        _compile(argv, source, workdir)
+        if also is not None:
+            also(workdir)
+
     try:
-        return diskcache.get_or_build(
-            key, source, lambda workdir: _compile(argv, source, workdir)
-        )
+        return diskcache.get_or_build(key, source, run)
     except CompileError as exc:
         exc.source_path = diskcache.failed_dir(key) / SOURCE_NAME
         raise
@@ -176,14 +199,89 @@ def compile_library(
     found = diskcache.memory.get(mkey)
     if found is not None:
         return found
-    entry = build_shared_object(source, extra_cflags=extra_cflags, link_blas=link_blas)
+    argv, key = _plan(source, extra_cflags, link_blas)
+    loading = _in_thread(_load_ffi, diskcache.entry_for(key).path / FFI_NAME, cdef)
+    entry = _build(argv, key, source, also=lambda workdir: _save_ffi(workdir, loading))
+    ffi, record = loading.result()
+    if record is not None and not (entry.path / FFI_NAME).exists():
+        _save_ffi(entry.path, loading)  # an entry built without it
     if link_blas:
         blas.prepare_blas()  # before the loader pulls OpenBLAS in
-    ffi = cffi.FFI()
-    ffi.cdef(cdef)
     lib = ffi.dlopen(str(entry.so_path))
     result = CompiledLibrary(
         ffi, lib, entry.so_path, source, entry.source_path, entry.key
     )
     diskcache.memory[mkey] = result
     return result
+
+
+# ------------------------------------------------------------ loading
+def _in_thread(fn, *args) -> Future:
+    """Run ``fn(*args)`` in a new thread; its result (or error) in a Future."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # raised again by future.result()
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="symgraph-load").start()
+    return future
+
+
+def _load_ffi(path: Path, cdef: str):
+    """(FFI of `cdef`, its record for ``ffi.txt`` or None if read from there)."""
+    ffi = _ffi_from_record(path, cdef)
+    if ffi is not None:
+        return ffi, None
+    ffi = cffi.FFI()
+    ffi.cdef(cdef)
+    return ffi, _ffi_record(ffi, cdef)
+
+
+def _ffi_record(ffi, cdef: str) -> str | None:
+    """`ffi` as text: the arguments of cffi's out-of-line constructor."""
+    from cffi import recompiler
+
+    try:
+        text = io.StringIO()
+        recompiler.make_py_source(ffi, "symgraph_unit", text)
+        call = next(
+            n for n in ast.walk(ast.parse(text.getvalue())) if isinstance(n, ast.Call)
+        )
+        args = [ast.literal_eval(a) for a in call.args]
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    except Exception:  # an unexpected cffi version: parse every time
+        return None
+    record = {"cdef": cdef, "cffi": cffi.__version__, "args": args, "kwargs": kwargs}
+    return repr(record)
+
+
+def _ffi_from_record(path: Path, cdef: str):
+    """The FFI kept at `path` for exactly `cdef`, or None."""
+    try:
+        record = ast.literal_eval(path.read_text())
+        if record["cdef"] != cdef or record["cffi"] != cffi.__version__:
+            return None
+        import _cffi_backend
+
+        return _cffi_backend.FFI(*record["args"], **record["kwargs"])
+    except Exception:  # missing, unreadable or from another cffi: parse instead
+        return None
+
+
+def _save_ffi(directory: Path, loading: Future) -> None:
+    """Write the record of the parsed cdef into `directory`, if there is one."""
+    try:
+        _, record = loading.result()
+    except Exception:  # compile_library raises it
+        return
+    if record is None:
+        return
+    tmp = directory / f".{FFI_NAME}.{os.getpid()}.{threading.get_ident()}"
+    try:
+        tmp.write_text(record)
+        os.replace(tmp, directory / FFI_NAME)
+    except OSError:  # a read-only cache only costs a parse
+        pass
