@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import ast
 import io
-import logging
 import os
 import re
 import subprocess
 import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +30,7 @@ import cffi
 
 from . import blas, diskcache
 from .diskcache import SO_NAME, SOURCE_NAME
-from .toolchain import NoCompilerError, get_toolchain
+from .toolchain import Job, NoCompilerError, get_toolchain
 
 __all__ = [
     "CompileError",
@@ -40,8 +38,6 @@ __all__ = [
     "build_shared_object",
     "compile_library",
 ]
-
-log = logging.getLogger(__name__)
 
 FFI_NAME = "ffi.txt"  # the parsed cdef, beside lib.so in a cache entry
 CONTEXT_LINES = 2  # source lines shown either side of an error line
@@ -128,7 +124,10 @@ def _compile(argv: list[str], source: str, workdir: Path) -> None:
     )
     if res.returncode != 0:
         raise CompileError(argv, res.returncode, res.stderr, source)
-    log.debug("compiled %s in %.3f s", workdir, time.perf_counter() - start)
+    import logging  # here: a process that loads from the cache skips it
+
+    elapsed = time.perf_counter() - start
+    logging.getLogger(__name__).debug("compiled %s in %.3f s", workdir, elapsed)
 
 
 def build_shared_object(
@@ -200,7 +199,8 @@ def compile_library(
     if found is not None:
         return found
     argv, key = _plan(source, extra_cflags, link_blas)
-    loading = _in_thread(_load_ffi, diskcache.entry_for(key).path / FFI_NAME, cdef)
+    ffi_path = diskcache.entry_for(key).path / FFI_NAME
+    loading = Job(_load_ffi, ffi_path, cdef, name="symgraph-cdef")
     entry = _build(argv, key, source, also=lambda workdir: _save_ffi(workdir, loading))
     ffi, record = loading.result()
     if record is not None and not (entry.path / FFI_NAME).exists():
@@ -216,20 +216,6 @@ def compile_library(
 
 
 # ------------------------------------------------------------ loading
-def _in_thread(fn, *args) -> Future:
-    """Run ``fn(*args)`` in a new thread; its result (or error) in a Future."""
-    future: Future = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(fn(*args))
-        except BaseException as exc:  # raised again by future.result()
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="symgraph-load").start()
-    return future
-
-
 def _load_ffi(path: Path, cdef: str):
     """(FFI of `cdef`, its record for ``ffi.txt`` or None if read from there)."""
     ffi = _ffi_from_record(path, cdef)
@@ -271,7 +257,7 @@ def _ffi_from_record(path: Path, cdef: str):
         return None
 
 
-def _save_ffi(directory: Path, loading: Future) -> None:
+def _save_ffi(directory: Path, loading: Job) -> None:
     """Write the record of the parsed cdef into `directory`, if there is one."""
     try:
         _, record = loading.result()

@@ -23,9 +23,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import platformdirs
-from filelock import FileLock
-
 __all__ = [
     "CacheEntry",
     "cache_dir",
@@ -58,7 +55,11 @@ def cache_dir() -> Path:
     Compiled code lives in its ``c/`` subdirectory.
     """
     env = os.environ.get("SYMGRAPH_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("symgraph"))
+    if env:
+        return Path(env)
+    import platformdirs  # here: a process that loads from the cache skips it
+
+    return Path(platformdirs.user_cache_dir("symgraph"))
 
 
 def native_dir() -> Path:
@@ -201,6 +202,8 @@ def get_or_build(key: str, source: str, build: Callable[[Path], None]) -> CacheE
     if _check(entry) is None:
         stats["disk_hits"] += 1
         return entry
+    from filelock import FileLock  # here: ~8 ms to import, only builds need it
+
     parent = entry.path.parent
     parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(parent / f"{key}.lock"), timeout=LOCK_TIMEOUT_S):

@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -363,9 +362,36 @@ def _probe_cached(cc: str) -> dict:
     return result
 
 
+class Job:
+    """``fn(*args)`` run in a new thread; `result` waits for its outcome.
+
+    Not a daemon thread: an interpreter that exits meanwhile waits for it
+    (e.g. for the compiler runs of a probe) instead of leaving them behind.
+    """
+
+    def __init__(self, fn, *args, name: str = "symgraph") -> None:
+        self._outcome: tuple = (False, RuntimeError("the job did not run"))
+        self._thread = threading.Thread(target=self._run, args=(fn, args), name=name)
+        self._thread.start()
+
+    def _run(self, fn, args) -> None:
+        try:
+            self._outcome = (True, fn(*args))
+        except BaseException as exc:  # raised again by result()
+            self._outcome = (False, exc)
+
+    def result(self):
+        """The return value of ``fn``, or raise what it raised."""
+        self._thread.join()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+
 # Probes started by probe_in_background, by compiler command: the next
 # get_toolchain() for that compiler takes the result instead of probing.
-_started: dict[str, Future] = {}
+_started: dict[str, Job] = {}
 _started_lock = threading.Lock()
 
 
@@ -382,28 +408,15 @@ def probe_in_background() -> None:
     if cc is None:
         return
     with _started_lock:
-        if cc in _started:
-            return
-        future = _started[cc] = Future()
-    # Not a daemon: an interpreter that exits meanwhile waits for the compiler
-    # runs instead of leaving them behind.
-    threading.Thread(
-        target=_probe_into, args=(future, cc), name="symgraph-probe"
-    ).start()
-
-
-def _probe_into(future: Future, cc: str) -> None:
-    try:
-        future.set_result(_probe_cached(cc))
-    except BaseException as exc:  # re-raised by the get_toolchain that waits
-        future.set_exception(exc)
+        if cc not in _started:
+            _started[cc] = Job(_probe_cached, cc, name="symgraph-probe")
 
 
 def _probe_result(cc: str) -> dict:
     """The probe of `cc`: the one started in the background, else a new one."""
     with _started_lock:
-        future = _started.pop(cc, None)
-    return future.result() if future is not None else _probe_cached(cc)
+        job = _started.pop(cc, None)
+    return job.result() if job is not None else _probe_cached(cc)
 
 
 @cache

@@ -111,3 +111,14 @@ def test_compiler_that_builds_nothing_does_not_work(tmp_path):
     )
     fake.chmod(0o755)
     assert toolchain._probe(str(fake)) == {"works": False}
+
+
+def test_job_returns_or_raises_in_the_caller():
+    job = toolchain.Job(lambda a, b: (a + b, threading.current_thread().name), 1, 2)
+    assert job.result() == (3, "symgraph") and job.result() == (3, "symgraph")
+
+    def fail():
+        raise KeyError("inside")
+
+    with pytest.raises(KeyError, match="inside"):
+        toolchain.Job(fail, name="x").result()
