@@ -6,10 +6,11 @@ skips building a Python extension, about 5x faster to a loaded library
 cache on top, so a library is compiled once per machine and loaded once per
 process.
 
-While the compiler runs, a thread parses the cdef (cffi parses with
-pycparser: ~15 ms, most of it importing pycparser). Not OpenBLAS: its
-threads spin after it loads, which would slow the compiler down. The parsed
-declarations are kept beside the library (``ffi.txt``, cffi's own
+While the compiler runs, a thread parses the cdef (cffi uses pycparser:
+~15 ms, most of it importing pycparser). The thread starts once the compiler
+has, as it holds the GIL that starting the compiler needs. OpenBLAS loads
+after the compiler: its threads spin once loaded and would slow it down. The
+parsed declarations are kept beside the library (``ffi.txt``, cffi's own
 "out-of-line" form), so that a process loading it from the disk cache builds
 its ``FFI`` without parsing.
 """
@@ -117,13 +118,26 @@ def _plan(
     return argv, diskcache.make_key(source, argv, tc.version, tc.cpu_key)
 
 
-def _compile(argv: list[str], source: str, workdir: Path) -> None:
+def _compile(argv: list[str], source: str, workdir: Path, meanwhile=None) -> None:
+    """Run the compiler in `workdir`; ``meanwhile()`` once it has started."""
     start = time.perf_counter()
-    res = subprocess.run(
-        argv, cwd=workdir, capture_output=True, text=True, errors="replace"
-    )
-    if res.returncode != 0:
-        raise CompileError(argv, res.returncode, res.stderr, source)
+    with subprocess.Popen(
+        argv,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    ) as proc:
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            _, stderr = proc.communicate()
+        except BaseException:  # e.g. KeyboardInterrupt: no compiler left behind
+            proc.kill()
+            raise
+    if proc.returncode != 0:
+        raise CompileError(argv, proc.returncode, stderr, source)
     import logging  # here: a process that loads from the cache skips it
 
     elapsed = time.perf_counter() - start
@@ -147,12 +161,12 @@ def build_shared_object(
     return _build(argv, key, source)
 
 
-def _build(argv, key, source, also=None) -> diskcache.CacheEntry:
-    """The entry of `key`, compiled if needed; ``also(workdir)`` after the
-    compiler adds files to a new entry."""
+def _build(argv, key, source, meanwhile=None, also=None) -> diskcache.CacheEntry:
+    """The entry of `key`, compiled if needed: then ``meanwhile()`` runs while
+    the compiler does, and ``also(workdir)`` after it, to add files."""
 
     def run(workdir: Path) -> None:
-        _compile(argv, source, workdir)
+        _compile(argv, source, workdir, meanwhile)
         if also is not None:
             also(workdir)
 
@@ -200,11 +214,18 @@ def compile_library(
         return found
     argv, key = _plan(source, extra_cflags, link_blas)
     ffi_path = diskcache.entry_for(key).path / FFI_NAME
-    loading = Job(_load_ffi, ffi_path, cdef, name="symgraph-cdef")
-    entry = _build(argv, key, source, also=lambda workdir: _save_ffi(workdir, loading))
-    ffi, record = loading.result()
+    jobs: list[Job] = []
+
+    def meanwhile() -> None:  # not before: the compiler would start later
+        jobs.append(Job(_load_ffi, ffi_path, cdef, name="symgraph-cdef"))
+
+    def also(workdir: Path) -> None:
+        _save_ffi(workdir, jobs[0].result)
+
+    entry = _build(argv, key, source, meanwhile, also)
+    ffi, record = jobs[0].result() if jobs else _load_ffi(ffi_path, cdef)
     if record is not None and not (entry.path / FFI_NAME).exists():
-        _save_ffi(entry.path, loading)  # an entry built without it
+        _save_ffi(entry.path, lambda: (ffi, record))  # an entry built without it
     if link_blas:
         blas.prepare_blas()  # before the loader pulls OpenBLAS in
     lib = ffi.dlopen(str(entry.so_path))
@@ -257,10 +278,10 @@ def _ffi_from_record(path: Path, cdef: str):
         return None
 
 
-def _save_ffi(directory: Path, loading: Job) -> None:
-    """Write the record of the parsed cdef into `directory`, if there is one."""
+def _save_ffi(directory: Path, loaded) -> None:
+    """Write the record of the parsed cdef (``loaded()``) into `directory`."""
     try:
-        _, record = loading.result()
+        _, record = loaded()
     except Exception:  # compile_library raises it
         return
     if record is None:
