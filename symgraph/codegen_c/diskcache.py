@@ -4,7 +4,7 @@ An entry lives in ``<cache_dir>/c/<key[:2]>/<key>/`` and holds ``lib.so``, the
 ``source.c`` it was built from (for users to read) and ``meta.json`` (sha256 and
 size of ``lib.so``, checked on every load from disk). Entries are built in a
 temporary directory next to their final place and published with one atomic
-``os.replace``, so a reader sees a whole entry or none. A ``filelock`` per key
+``os.replace``, so a reader sees a whole entry or none. A file lock per key
 makes concurrent builders of the same key wait for the one that builds.
 """
 
@@ -19,6 +19,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "CacheEntry",
     "cache_dir",
     "clear_cache",
+    "file_lock",
     "get_or_build",
     "make_key",
     "memory",
@@ -180,6 +182,45 @@ def _keep_failed(tmp: Path, key: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+LOCK_POLL_S = 0.02
+
+
+@contextmanager
+def file_lock(path: Path, timeout: float):
+    """Hold an exclusive lock on the file `path` (created if need be).
+
+    ``flock`` where there is one: filelock, used elsewhere, costs ~8 ms to
+    import, on the way to the compiler of a cold build.
+
+    Raises
+    ------
+    TimeoutError
+        If another holder keeps it longer than `timeout` seconds.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        from filelock import FileLock
+
+        with FileLock(str(path), timeout=timeout):
+            yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"symgraph: {path} is locked") from None
+                time.sleep(LOCK_POLL_S)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def get_or_build(key: str, source: str, build: Callable[[Path], None]) -> CacheEntry:
     """Return the verified cache entry of `key`, building it if needed.
 
@@ -202,11 +243,9 @@ def get_or_build(key: str, source: str, build: Callable[[Path], None]) -> CacheE
     if _check(entry) is None:
         stats["disk_hits"] += 1
         return entry
-    from filelock import FileLock  # here: ~8 ms to import, only builds need it
-
     parent = entry.path.parent
     parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(parent / f"{key}.lock"), timeout=LOCK_TIMEOUT_S):
+    with file_lock(parent / f"{key}.lock", LOCK_TIMEOUT_S):
         problem = _check(entry)
         if problem is None:  # another process built it while we waited
             stats["disk_hits"] += 1

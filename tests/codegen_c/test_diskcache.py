@@ -119,3 +119,28 @@ def test_clear_cache_keeps_other_data(cache):
     assert not entry.path.exists() and (cache / "datasets").is_dir()
     assert diskcache.memory == {}
     assert not os.path.exists(cache / "c")
+
+
+def test_file_lock_excludes_other_holders_until_released(tmp_path):
+    import threading
+
+    path = tmp_path / "k.lock"
+    held, release, order = threading.Event(), threading.Event(), []
+
+    def holder():
+        with diskcache.file_lock(path, timeout=5):
+            order.append("first")
+            held.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=holder)
+    worker.start()
+    held.wait(5)
+    with pytest.raises(TimeoutError, match="locked"):
+        with diskcache.file_lock(path, timeout=0.1):
+            order.append("too early")
+    release.set()
+    with diskcache.file_lock(path, timeout=5):
+        order.append("second")
+    worker.join()
+    assert order == ["first", "second"]
