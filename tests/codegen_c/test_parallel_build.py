@@ -1,0 +1,102 @@
+"""Big units build on several cores (GCC's link-time optimiser, partitioned)."""
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+import symgraph.tensor as T
+from symgraph.codegen_c import backend, build, diskcache, toolchain
+from symgraph.codegen_c.build import CompileError, compile_library
+from tests.codegen_c.conftest import assert_same, needs_cc
+
+pytestmark = needs_cc
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYMGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    diskcache.memory.clear()
+    backend.clear_memory_cache()
+    yield
+    diskcache.memory.clear()
+    backend.clear_memory_cache()
+
+
+@pytest.fixture
+def commands(monkeypatch) -> list:
+    """The compiler command lines run from now on."""
+    seen = []
+    compile_ = build._compile
+
+    def recording(argv, *args, **kwargs):
+        seen.append(argv)
+        return compile_(argv, *args, **kwargs)
+
+    monkeypatch.setattr(build, "_compile", recording)
+    return seen
+
+
+def tc_with(**changes):
+    from dataclasses import replace
+
+    return replace(toolchain.get_toolchain(), **changes)
+
+
+def test_parallel_flags_need_lto_two_cpus_and_make(monkeypatch):
+    flags = tc_with(has_lto=True)
+    monkeypatch.setattr(toolchain, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(toolchain.shutil, "which", lambda name: f"/usr/bin/{name}")
+    assert flags.parallel_cflags() == (
+        "-flto=auto",
+        f"--param=lto-min-partition={toolchain.LTO_MIN_PARTITION}",
+    )
+    assert tc_with(has_lto=False).parallel_cflags() == ()
+    monkeypatch.setattr(toolchain, "_usable_cpus", lambda: 1)
+    assert flags.parallel_cflags() == ()
+    monkeypatch.setattr(toolchain, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(toolchain.shutil, "which", lambda name: None)  # no make
+    assert flags.parallel_cflags() == ()
+
+
+def test_lto_probe_wants_gccs_own_lto_wrapper(tmp_path):
+    fake = tmp_path / "fake-cc"
+    fake.write_text('#!/bin/sh\necho "lto-wrapper"\n')  # clang answers so
+    fake.chmod(0o755)
+    assert not toolchain._has_lto([str(fake)], str(tmp_path))
+
+
+def many_loops():
+    v = T.fvector("v")
+    outs = [T.exp(v * (i + 1)) + T.tanh(v + i) for i in range(8)]
+    return [v], outs
+
+
+@pytest.mark.skipif(
+    not toolchain.get_toolchain().parallel_cflags(), reason="no parallel build here"
+)
+def test_a_big_unit_builds_in_parallel_and_agrees(cache, commands):
+    inputs, outs = many_loops()
+    fc = sg.function(inputs, outs)
+    assert fc.program.source.count("#pragma omp simd") >= backend.PARALLEL_BUILD_LOOPS
+    assert any("-flto=auto" in argv for argv in commands)
+    fp = sg.function(inputs, outs, backend="python")
+    x = np.linspace(-3, 3, 1001, dtype=np.float32)
+    assert_same(fp(x), fc(x), rtol=2e-6, atol=1e-6)
+
+
+def test_a_small_unit_builds_in_one_piece(cache, commands):
+    x = T.vector("x")
+    sg.function([x], T.exp(x) + 1)
+    assert commands and not any("-flto=auto" in argv for argv in commands)
+
+
+@pytest.mark.skipif(
+    not toolchain.get_toolchain().parallel_cflags(), reason="no parallel build here"
+)
+def test_errors_of_a_parallel_build_show_the_source(cache):
+    flags = toolchain.get_toolchain().parallel_cflags()
+    with pytest.raises(CompileError) as err:
+        compile_library(
+            "int f(void)\n{\n    return x;\n}\n", "int f(void);", extra_cflags=flags
+        )
+    assert "source.c:3:" in str(err.value) and ">" in str(err.value)
