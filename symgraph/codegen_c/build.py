@@ -31,7 +31,7 @@ import cffi
 
 from . import blas, diskcache
 from .diskcache import SO_NAME, SOURCE_NAME
-from .toolchain import Job, NoCompilerError, get_toolchain
+from .toolchain import NoCompilerError, get_toolchain
 
 __all__ = [
     "CompileError",
@@ -237,6 +237,32 @@ def compile_library(
 
 
 # ------------------------------------------------------------ loading
+class Job:
+    """``fn(*args)`` run in a new thread; `result` waits for its outcome.
+
+    Not a daemon thread: an interpreter that exits meanwhile waits for it.
+    """
+
+    def __init__(self, fn, *args, name: str = "symgraph") -> None:
+        self._outcome: tuple = (False, RuntimeError("the job did not run"))
+        self._thread = threading.Thread(target=self._run, args=(fn, args), name=name)
+        self._thread.start()
+
+    def _run(self, fn, args) -> None:
+        try:
+            self._outcome = (True, fn(*args))
+        except BaseException as exc:  # raised again by result()
+            self._outcome = (False, exc)
+
+    def result(self):
+        """The return value of ``fn``, or raise what it raised."""
+        self._thread.join()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+
 def _load_ffi(path: Path, cdef: str):
     """(FFI of `cdef`, its record for ``ffi.txt`` or None if read from there)."""
     ffi = _ffi_from_record(path, cdef)

@@ -4,8 +4,8 @@ Probes (does it work, OpenMP, which glibc libmvec vector maths links, what
 ``-march=native`` means) cost tens of milliseconds of compiler runs, so their
 results are cached on disk per compiler binary, glibc and CPU, and memoised in
 the process: a warm process pays a ``stat`` and a small JSON read once.
-``sg.function`` starts the probe in a thread (`probe_in_background`) before
-it rewrites the graph, so that a first probe overlaps that work.
+``sg.function`` starts the probe's compiler runs (`probe_in_background`)
+before it rewrites the graph, so that a first probe overlaps that work.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -237,12 +238,12 @@ def _libmvec_x86_functions() -> list[str] | None:
     return [n for n in names if all(hasattr(lib, sym) for sym in _mvec_exports(n))]
 
 
-def _probe_openmp_mvec_x86(cc: list[str], tmp: str) -> list[str] | None:
-    """OpenMP and libmvec in one build (x86-64); the libmvec functions, or None.
+def _openmp_mvec_x86(cc: list[str], tmp: str) -> list[str]:
+    """The command that probes OpenMP and libmvec with one build (x86-64).
 
     The probe's time is mostly its builds, and a usual Linux host passes both
     tests: one shared library that calls OpenMP and a vectorised ``expf``.
-    None when that build fails; then each is probed on its own.
+    When it fails, each is probed on its own.
     """
     code = (
         "#include <omp.h>\n" + simd_declarations(["expf"]) + "\nfloat x[64], y[64];\n"
@@ -253,10 +254,7 @@ def _probe_openmp_mvec_x86(cc: list[str], tmp: str) -> list[str] | None:
     Path(tmp, "omp_mvec.c").write_text(code)
     flags = ["-O2", "-march=native", "-fno-math-errno", "-fopenmp", "-fPIC"]
     link = ["-shared", BASE_LDFLAGS[0], "-lmvec", *BASE_LDFLAGS[1:]]
-    res = _run([*cc, *flags, "omp_mvec.c", "-o", "omp_mvec.so", *link], tmp)
-    if res.returncode != 0 or b"_ZGV" not in Path(tmp, "omp_mvec.so").read_bytes():
-        return None
-    return _libmvec_x86_functions()
+    return [*cc, *flags, "omp_mvec.c", "-o", "omp_mvec.so", *link]
 
 
 def _probe_mvec(cc: list[str], tmp: str, simd_flag: str) -> list[str]:
@@ -300,61 +298,100 @@ def _probe_mvec(cc: list[str], tmp: str, simd_flag: str) -> list[str]:
     return []
 
 
-def _start_march(cc: list[str], tmp: str) -> subprocess.Popen:
-    """Ask what ``-march=native`` means; `_march` reads the answer."""
-    argv = [*cc, "-march=native", "-Q", "--help=target"]
-    return subprocess.Popen(
-        argv, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
+class _Probe:
+    """A probe whose first compiler runs start at once; `finish` waits.
 
+    No thread: the compilers run while the caller goes on, and nothing
+    competes with the caller for the GIL (a thread that waits on processes
+    and files beside busy Python code is slowed down several times). `finish`
+    reads their answers and, where the one-build probe of OpenMP and libmvec
+    failed, probes them one at a time.
+    """
 
-def _march(proc: subprocess.Popen) -> str:
-    out, _ = proc.communicate()
-    found = re.search(r"^\s*-march=\s*(\S+)", out, re.M)
-    return found.group(1) if found else "native"
-
-
-def _probe(cc: str) -> dict:
-    argv = shlex.split(cc)
-    with tempfile.TemporaryDirectory(prefix="symgraph-probe-") as tmp:
+    def __init__(self, cc: str) -> None:
+        self.argv = shlex.split(cc)
+        self.tmp = tempfile.mkdtemp(prefix="symgraph-probe-")
+        self.procs: dict[str, subprocess.Popen] = {}
+        # Reaps the compilers and removes the directory when the probe is
+        # finished, or else when the interpreter exits.
+        self._cleanup = weakref.finalize(self, _cleanup, self.procs, self.tmp)
+        runs = {
+            "version": [*self.argv, "--version"],
+            "march": [*self.argv, "-march=native", "-Q", "--help=target"],
+            "lto": [*self.argv, "-print-prog-name=lto-wrapper"],
+        }
+        if platform.machine() in ("x86_64", "AMD64"):
+            runs["omp_mvec"] = _openmp_mvec_x86(self.argv, self.tmp)
         try:
-            res = _run([*argv, "--version"], tmp)
-        except OSError:
-            return {"works": False}
-        version = (res.stdout or res.stderr).strip().splitlines()
-        if res.returncode != 0 or not version:
-            return {"works": False}
-        march = _start_march(argv, tmp)  # runs meanwhile
+            for name, argv in runs.items():
+                with open(Path(self.tmp, f"{name}.out"), "w") as out:
+                    self.procs[name] = subprocess.Popen(
+                        argv, cwd=self.tmp, stdout=out, stderr=subprocess.STDOUT
+                    )
+        except OSError:  # no such program: finish() says it does not work
+            pass
+
+    def finish(self) -> dict:
+        """The probe's result (see `get_toolchain`); call it once."""
         try:
-            found = _probe_builds(argv, tmp)
+            return self._result()
         finally:
-            arch = _march(march)
-        if found is None:
+            self._cleanup()
+
+    def _result(self) -> dict:
+        rc = {name: proc.wait() for name, proc in self.procs.items()}
+        if rc.get("version") != 0:
             return {"works": False}
-        has_openmp, mvec = found
+        out = {
+            name: Path(self.tmp, f"{name}.out").read_text("utf-8", "replace")
+            for name in rc
+        }
+        version = out["version"].strip().splitlines()
+        if not version:
+            return {"works": False}
+        mvec = None
+        if rc.get("omp_mvec") == 0:
+            if b"_ZGV" in Path(self.tmp, "omp_mvec.so").read_bytes():
+                mvec = _libmvec_x86_functions()
+        has_openmp = mvec is not None
+        if mvec is None:
+            found = _probe_builds(self.argv, self.tmp)
+            if found is None:
+                return {"works": False}
+            has_openmp, mvec = found
+        march = re.search(r"^\s*-march=\s*(\S+)", out.get("march", ""), re.M)
         return {
             "works": True,
             "version": version[0],
-            "march": arch,
+            "march": march.group(1) if march and rc["march"] == 0 else "native",
             "has_openmp": has_openmp,
             "mvec": mvec,
-            "lto": _has_lto(argv, tmp),
+            "lto": rc.get("lto") == 0 and _is_lto_wrapper(out["lto"].strip()),
         }
 
 
-def _has_lto(cc: list[str], tmp: str) -> bool:
-    """Is this GCC with its link-time optimiser? (Other compilers: no.)"""
-    res = _run([*cc, "-print-prog-name=lto-wrapper"], tmp)
-    path = res.stdout.strip()
-    return res.returncode == 0 and os.path.isabs(path) and os.path.exists(path)
+def _cleanup(procs: dict, tmp: str) -> None:
+    for proc in procs.values():
+        proc.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _is_lto_wrapper(path: str) -> bool:
+    """Is `path` (from ``-print-prog-name=lto-wrapper``) GCC's LTO driver?
+
+    GCC answers with the full path of the one it ships; other compilers
+    answer with the bare name.
+    """
+    return os.path.isabs(path) and os.path.exists(path)
+
+
+def _probe(cc: str) -> dict:
+    return _Probe(cc).finish()
 
 
 def _probe_builds(argv: list[str], tmp: str) -> tuple[bool, list[str]] | None:
-    """(OpenMP works, libmvec functions), or None if nothing builds."""
-    if platform.machine() in ("x86_64", "AMD64"):
-        mvec = _probe_openmp_mvec_x86(argv, tmp)
-        if mvec is not None:
-            return True, mvec
+    """(OpenMP works, libmvec functions) by one build each, or None if nothing
+    builds."""
     shared = ["-fPIC", "-shared", *BASE_LDFLAGS]
     omp = "#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n"
     has_openmp = _builds(argv, tmp, omp, ["-fopenmp", *shared])
@@ -364,27 +401,34 @@ def _probe_builds(argv: list[str], tmp: str) -> tuple[bool, list[str]] | None:
     return has_openmp, _probe_mvec(argv, tmp, simd_flag)
 
 
-def _probe_cached(cc: str) -> dict:
-    """Run `_probe`, or read its result from disk when this compiler is known."""
+def _cache_path(cc: str) -> Path | None:
+    """Where the probe of `cc` is kept on disk, or None if it cannot be."""
     exe = shutil.which(shlex.split(cc)[0]) or shlex.split(cc)[0]
     try:
         st = os.stat(exe)
-        ident = [os.path.realpath(exe), st.st_size, st.st_mtime_ns]
     except OSError:
-        return _probe(cc)
+        return None
     try:
         libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
     except (ValueError, OSError):
         libc = ""
+    ident = [os.path.realpath(exe), st.st_size, st.st_mtime_ns]
     ident += [cc, libc, platform.machine(), cpu_flags(), PROBE_VERSION]
     digest = hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:24]
-    path = native_dir() / "toolchain" / f"{digest}.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        pass
-    result = _probe(cc)
-    if result["works"]:  # a failure may be transient: probe again next time
+    return native_dir() / "toolchain" / f"{digest}.json"
+
+
+def _probe_cached(cc: str, started: _Probe | None = None) -> dict:
+    """Probe `cc` (finish `started`), or read the result from disk when this
+    compiler is known."""
+    path = _cache_path(cc)
+    if started is None and path is not None:
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            pass
+    result = started.finish() if started is not None else _probe(cc)
+    if result["works"] and path is not None:  # a failure may be transient
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -395,61 +439,37 @@ def _probe_cached(cc: str) -> dict:
     return result
 
 
-class Job:
-    """``fn(*args)`` run in a new thread; `result` waits for its outcome.
-
-    Not a daemon thread: an interpreter that exits meanwhile waits for it
-    (e.g. for the compiler runs of a probe) instead of leaving them behind.
-    """
-
-    def __init__(self, fn, *args, name: str = "symgraph") -> None:
-        self._outcome: tuple = (False, RuntimeError("the job did not run"))
-        self._thread = threading.Thread(target=self._run, args=(fn, args), name=name)
-        self._thread.start()
-
-    def _run(self, fn, args) -> None:
-        try:
-            self._outcome = (True, fn(*args))
-        except BaseException as exc:  # raised again by result()
-            self._outcome = (False, exc)
-
-    def result(self):
-        """The return value of ``fn``, or raise what it raised."""
-        self._thread.join()
-        ok, value = self._outcome
-        if not ok:
-            raise value
-        return value
-
-
 # Probes started by probe_in_background, by compiler command: the next
-# get_toolchain() for that compiler takes the result instead of probing.
-_started: dict[str, Job] = {}
+# get_toolchain() for that compiler finishes it instead of probing.
+_started: dict[str, _Probe] = {}
 _started_lock = threading.Lock()
 
 
 def probe_in_background() -> None:
-    """Start probing the compiler in a thread, unless it is known already.
+    """Start the compiler runs of a probe, unless its result is known.
 
-    The compiler runs of a first probe (about 0.1 s) then overlap whatever
-    the caller does next; `get_toolchain` waits for the result and raises
-    the same errors as if it had probed itself.
+    They (about 40 ms) then overlap whatever the caller does next;
+    `get_toolchain` waits for them and raises the same errors as if it had
+    probed itself.
     """
     if get_toolchain.cache_info().currsize:
         return
     cc = _find_cc()
     if cc is None:
         return
+    path = _cache_path(cc)
+    if path is not None and path.exists():
+        return  # get_toolchain reads it
     with _started_lock:
         if cc not in _started:
-            _started[cc] = Job(_probe_cached, cc, name="symgraph-probe")
+            _started[cc] = _Probe(cc)
 
 
 def _probe_result(cc: str) -> dict:
     """The probe of `cc`: the one started in the background, else a new one."""
     with _started_lock:
-        job = _started.pop(cc, None)
-    return job.result() if job is not None else _probe_cached(cc)
+        started = _started.pop(cc, None)
+    return _probe_cached(cc, started)
 
 
 @cache

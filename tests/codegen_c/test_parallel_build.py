@@ -1,5 +1,8 @@
 """Big units build on several cores (GCC's link-time optimiser, partitioned)."""
 
+import shlex
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -58,11 +61,16 @@ def test_parallel_flags_need_lto_two_cpus_and_make(monkeypatch):
     assert flags.parallel_cflags() == ()
 
 
-def test_lto_probe_wants_gccs_own_lto_wrapper(tmp_path):
-    fake = tmp_path / "fake-cc"
-    fake.write_text('#!/bin/sh\necho "lto-wrapper"\n')  # clang answers so
-    fake.chmod(0o755)
-    assert not toolchain._has_lto([str(fake)], str(tmp_path))
+def test_lto_probe_wants_gccs_own_lto_wrapper():
+    assert not toolchain._is_lto_wrapper("lto-wrapper")  # what clang answers
+    assert not toolchain._is_lto_wrapper("/nonexistent/lto-wrapper")
+    tc = toolchain.get_toolchain()
+    answer = subprocess.run(
+        [*shlex.split(tc.cc), "-print-prog-name=lto-wrapper"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert tc.has_lto == toolchain._is_lto_wrapper(answer)
 
 
 def many_loops():

@@ -1,12 +1,13 @@
-"""The compiler probe that sg.function starts in a thread before rewriting."""
+"""The compiler probe that sg.function starts before rewriting the graph."""
 
+import os
 import platform
-import threading
 import warnings
 
 import pytest
 
 import symgraph as sg
+import symgraph.rewrite
 import symgraph.tensor as T
 from symgraph.codegen_c import toolchain
 from symgraph.compile import backends
@@ -26,57 +27,72 @@ def fresh(tmp_path, monkeypatch):
     toolchain.get_toolchain.cache_clear()
 
 
-def record_probes(monkeypatch) -> list:
-    """Names of the threads that run `_probe_cached` from now on."""
-    seen = []
-    probe = toolchain._probe_cached
+def count_probes(monkeypatch) -> list:
+    """One entry per `_Probe` started from now on (its compiler runs)."""
+    started = []
+    probe = toolchain._Probe
 
-    def recording(cc):
-        seen.append(threading.current_thread().name)
-        return probe(cc)
+    class Counted(probe):
+        def __init__(self, cc):
+            started.append(cc)
+            super().__init__(cc)
 
-    monkeypatch.setattr(toolchain, "_probe_cached", recording)
-    return seen
+    monkeypatch.setattr(toolchain, "_Probe", Counted)
+    return started
 
 
-def test_background_probe_gives_the_same_toolchain(fresh, monkeypatch, tmp_path):
-    seen = record_probes(monkeypatch)
+def test_started_probe_gives_the_same_toolchain(fresh, monkeypatch, tmp_path):
+    started = count_probes(monkeypatch)
     toolchain.probe_in_background()
     toolchain.probe_in_background()  # one probe, however often asked
+    pending = toolchain._started[toolchain._find_cc()]
+    assert len(started) == 1 and pending.procs  # the compilers are running
     background = toolchain.get_toolchain()
-    assert seen == ["symgraph-probe"]
-    assert not toolchain._started
+    assert not toolchain._started and not os.path.exists(pending.tmp)
     toolchain.probe_in_background()  # known now: nothing to start
-    assert seen == ["symgraph-probe"] and not toolchain._started
+    assert len(started) == 1 and not toolchain._started
     monkeypatch.setenv("SYMGRAPH_CACHE_DIR", str(tmp_path / "other"))
     toolchain.get_toolchain.cache_clear()
     assert toolchain.get_toolchain() == background  # probed here, from scratch
-    assert seen == ["symgraph-probe", "MainThread"]
+    assert len(started) == 2
 
 
-def test_sg_function_probes_in_the_background(fresh, monkeypatch):
-    seen = record_probes(monkeypatch)
+def test_a_probe_on_disk_starts_nothing(fresh, monkeypatch):
+    toolchain.get_toolchain()  # probes and writes the result to disk
+    toolchain.get_toolchain.cache_clear()
+    started = count_probes(monkeypatch)
+    toolchain.probe_in_background()
+    assert not started and toolchain.get_toolchain().version
+
+
+def test_sg_function_starts_the_probe_before_rewriting(fresh, monkeypatch):
+    seen = []
+    optimize = symgraph.rewrite.optimize_graph
+
+    def watching(*args, **kwargs):
+        seen.append(dict(toolchain._started))
+        return optimize(*args, **kwargs)
+
+    monkeypatch.setattr(symgraph.rewrite, "optimize_graph", watching)
     x = T.vector("x")
     f = sg.function([x], x + 1)
-    assert f.backend == "c" and seen == ["symgraph-probe"]
-    assert f([1.0]).tolist() == [2.0]
+    assert list(seen[0]) == [toolchain._find_cc()] and not toolchain._started
+    assert f.backend == "c" and f([1.0]).tolist() == [2.0]
 
 
 def test_python_backend_starts_no_probe(fresh, monkeypatch):
-    seen = record_probes(monkeypatch)
+    started = count_probes(monkeypatch)
     x = T.vector("x")
     sg.function([x], x + 1, backend="python")
-    assert seen == [] and not toolchain._started
+    assert not started and not toolchain._started
 
 
-def test_background_errors_reach_the_caller(fresh, monkeypatch):
-    def broken(cc):
-        raise OSError("probe failed")
-
-    monkeypatch.setattr(toolchain, "_probe_cached", broken)
-    toolchain.probe_in_background()
-    with pytest.raises(OSError, match="probe failed"):
-        toolchain.get_toolchain()
+def test_an_unfinished_probe_cleans_up_after_itself():
+    pending = toolchain._Probe(toolchain._find_cc())
+    tmp, procs = pending.tmp, list(pending.procs.values())
+    del pending  # never finished: collected (or, at the latest, at exit)
+    assert not os.path.exists(tmp)
+    assert all(proc.returncode is not None for proc in procs)
 
 
 def test_no_compiler_falls_back_to_python_with_a_warning(fresh, monkeypatch):
@@ -99,7 +115,8 @@ def test_no_compiler_falls_back_to_python_with_a_warning(fresh, monkeypatch):
 def test_one_build_probe_agrees_with_a_build_per_question(monkeypatch):
     cc = toolchain._find_cc()
     combined = toolchain._probe(cc)
-    monkeypatch.setattr(toolchain, "_probe_openmp_mvec_x86", lambda cc, tmp: None)
+    # the combined build fails: OpenMP and libmvec probed one by one
+    monkeypatch.setattr(toolchain, "_openmp_mvec_x86", lambda cc, tmp: ["false"])
     separate = toolchain._probe(cc)
     assert combined == separate and combined["works"]
 
@@ -111,14 +128,4 @@ def test_compiler_that_builds_nothing_does_not_work(tmp_path):
     )
     fake.chmod(0o755)
     assert toolchain._probe(str(fake)) == {"works": False}
-
-
-def test_job_returns_or_raises_in_the_caller():
-    job = toolchain.Job(lambda a, b: (a + b, threading.current_thread().name), 1, 2)
-    assert job.result() == (3, "symgraph") and job.result() == (3, "symgraph")
-
-    def fail():
-        raise KeyError("inside")
-
-    with pytest.raises(KeyError, match="inside"):
-        toolchain.Job(fail, name="x").result()
+    assert toolchain._probe(str(tmp_path / "missing")) == {"works": False}
