@@ -82,9 +82,13 @@ def function(
     if replace:
         rebuilt = clone_replace(output_list + [u for _, u in update_pairs], replace)
         output_list = rebuilt[: len(output_list)]
-        update_pairs = list(zip([s for s, _ in update_pairs], rebuilt[len(output_list) :]))
+        update_pairs = list(
+            zip([s for s, _ in update_pairs], rebuilt[len(output_list) :], strict=False)
+        )
     if not no_default_updates:
-        update_pairs += _default_updates(output_list + [u for _, u in update_pairs], update_pairs)
+        update_pairs += _default_updates(
+            output_list + [u for _, u in update_pairs], update_pairs
+        )
 
     graph_outputs = output_list + [u for _, u in update_pairs]
     leaves = graph_inputs(graph_outputs, inputs)
@@ -119,14 +123,18 @@ def _check_inputs(inputs) -> None:
     seen = set()
     for i, var in enumerate(inputs):
         if not isinstance(var, Variable):
-            raise TypeError(f"sg.function: input {i} must be a symbolic variable, got {var!r}")
+            raise TypeError(
+                f"sg.function: input {i} must be a symbolic variable, got {var!r}"
+            )
         if isinstance(var, SharedVariable):
             raise TypeError(
                 f"sg.function: input {i} {var.describe()} is a shared variable; shared "
                 "variables are implicit inputs, leave it out of the list"
             )
         if isinstance(var, Constant):
-            raise TypeError(f"sg.function: input {i} {var.describe()} is a constant, not an input")
+            raise TypeError(
+                f"sg.function: input {i} {var.describe()} is a constant, not an input"
+            )
         if var.owner is not None:
             raise TypeError(
                 f"sg.function: input {i} {var.describe()} is computed from other "
@@ -143,7 +151,9 @@ def _as_output(out, position: int) -> Variable:
     try:
         return as_tensor_variable(out)
     except TypeError as exc:
-        raise TypeError(f"sg.function: output {position} is not a variable: {exc}") from None
+        raise TypeError(
+            f"sg.function: output {position} is not a variable: {exc}"
+        ) from None
 
 
 def _normalize_updates(updates) -> list[tuple[SharedVariable, Variable]]:
@@ -153,7 +163,9 @@ def _normalize_updates(updates) -> list[tuple[SharedVariable, Variable]]:
     result, seen = [], set()
     for i, pair in enumerate(pairs):
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise TypeError(f"sg.function: updates[{i}] must be a (shared_variable, new_value) pair")
+            raise TypeError(
+                f"sg.function: updates[{i}] must be a (shared_variable, new_value) pair"
+            )
         shared, value = pair
         if not isinstance(shared, SharedVariable):
             raise TypeError(
@@ -187,7 +199,7 @@ def _coerce_update(shared: SharedVariable, value) -> Variable:
                 f"update, e.g. new_value.astype({want.dtype!r})"
             )
         value = cast(value, want.dtype)
-    for axis, (a, b) in enumerate(zip(want.shape, value.type.shape)):
+    for axis, (a, b) in enumerate(zip(want.shape, value.type.shape, strict=False)):
         if a is not None and b is not None and a != b:
             raise ValueError(
                 f"sg.function: the update of {shared.describe()} has size {b} on axis "
@@ -204,7 +216,9 @@ def _normalize_givens(givens) -> dict[Variable, Variable]:
     for old, new in pairs:
         if not isinstance(old, Variable):
             raise TypeError(f"sg.function: givens keys must be variables, got {old!r}")
-        new = as_tensor_variable(new, dtype=old.dtype if not isinstance(new, Variable) else None)
+        new = as_tensor_variable(
+            new, dtype=old.dtype if not isinstance(new, Variable) else None
+        )
         result[old] = new
     return result
 
@@ -213,7 +227,11 @@ def _default_updates(outputs, explicit) -> list:
     done = {s for s, _ in explicit}
     pairs = []
     for var in graph_inputs(outputs):
-        if isinstance(var, SharedVariable) and var.default_update is not None and var not in done:
+        if (
+            isinstance(var, SharedVariable)
+            and var.default_update is not None
+            and var not in done
+        ):
             pairs.append((var, _coerce_update(var, var.default_update)))
             done.add(var)
     return pairs
@@ -221,7 +239,9 @@ def _default_updates(outputs, explicit) -> list:
 
 def _check_unused(inputs, used: set, policy: str) -> None:
     if policy not in ("raise", "warn", "ignore"):
-        raise ValueError(f"on_unused_input must be raise, warn or ignore, not {policy!r}")
+        raise ValueError(
+            f"on_unused_input must be raise, warn or ignore, not {policy!r}"
+        )
     for i, var in enumerate(inputs):
         if var not in used and policy != "ignore":
             message = (

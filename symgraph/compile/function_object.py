@@ -70,7 +70,7 @@ class Function:
         if self._fast is not None:
             return self._fast(args)
         values = self.program.run(args)
-        for var, value in zip(self.updated, values[self.n_outputs :]):
+        for var, value in zip(self.updated, values[self.n_outputs :], strict=False):
             var._value = value
         outputs = values[: self.n_outputs]
         if self.single:
@@ -91,11 +91,14 @@ class Function:
                 )
             pos = self._names[key]
             if pos < len(args):
-                raise TypeError(f"{self.label} got input {key!r} twice (by position and by name)")
+                raise TypeError(
+                    f"{self.label} got input {key!r} twice (by position and by name)"
+                )
             merged[pos] = value
         for pos, value in enumerate(merged):
             if value is _MISSING:
-                raise TypeError(f"{self.label}: input {pos} {self.inputs[pos].describe()} is missing")
+                missing = self.inputs[pos].describe()
+                raise TypeError(f"{self.label}: input {pos} {missing} is missing")
         return tuple(merged)
 
     def __repr__(self) -> str:
@@ -124,21 +127,30 @@ class ArgumentChecker:
         if len(args) != len(self.inputs):
             self.raise_arity(args)
         out = []
-        for pos, (t, value) in enumerate(zip(self.types, args)):
-            if type(value) is np.ndarray and value.dtype.name == t.dtype and value.ndim == t.ndim and all(
-                s is None or s == n for s, n in zip(t.shape, value.shape)
+        for pos, (t, value) in enumerate(zip(self.types, args, strict=False)):
+            if (
+                type(value) is np.ndarray
+                and value.dtype.name == t.dtype
+                and value.ndim == t.ndim
+                and all(
+                    s is None or s == n
+                    for s, n in zip(t.shape, value.shape, strict=False)
+                )
             ):
                 out.append(value)  # the common case, without the general filter
                 continue
             try:
                 out.append(t.filter(value, allow_downcast=self.allow_downcast))
             except (TypeError, ValueError) as exc:
-                raise type(exc)(f"{self.label}: input {pos} {self.inputs[pos].describe()}: {exc}") from None
+                raise type(exc)(
+                    f"{self.label}: input {pos} {self.inputs[pos].describe()}: {exc}"
+                ) from None
         return out
 
     def raise_arity(self, args):
         names = ", ".join(v.name or f"<input {i}>" for i, v in enumerate(self.inputs))
+        plural = "s" if len(self.inputs) != 1 else ""
         raise TypeError(
-            f"{self.label} takes {len(self.inputs)} argument"
-            f"{'s' if len(self.inputs) != 1 else ''} ({names or 'none'}), got {len(args)}"
+            f"{self.label} takes {len(self.inputs)} argument{plural} "
+            f"({names or 'none'}), got {len(args)}"
         )

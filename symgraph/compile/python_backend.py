@@ -38,10 +38,14 @@ class PythonProgram:
             self.steps.append((node, ins, outs))
         self.output_cells = [cell(v) for v in fgraph.outputs]
         self.n_cells = len(index)
-        self.constants = [(i, v.data) for v, i in index.items() if isinstance(v, Constant)]
+        self.constants = [
+            (i, v.data) for v, i in index.items() if isinstance(v, Constant)
+        ]
         # Outputs that are inputs, constants or views of them are copied so
         # the caller owns every array it gets back.
-        self.fresh_cells = {index[v] for v in fgraph.inputs} | {i for i, _ in self.constants}
+        self.fresh_cells = {index[v] for v in fgraph.inputs} | {
+            i for i, _ in self.constants
+        }
 
     def bind(self, function) -> None:
         self.function = function
@@ -67,7 +71,7 @@ class PythonProgram:
                 node.op.perform(node, [cells[i] for i in ins], storage)
             except Exception as exc:
                 raise _node_error(node, exc) from exc
-            for i, (value,), var in zip(outs, storage, node.outputs):
+            for i, (value,), var in zip(outs, storage, node.outputs, strict=False):
                 cells[i] = _check_output(node, var, value)
         result = []
         for i in self.output_cells:
@@ -83,8 +87,8 @@ def _check_output(node, var, value) -> np.ndarray:
         value = np.asarray(value)
     if value.dtype.name != var.dtype or value.ndim != var.ndim:
         raise TypeError(
-            f"{node.op}.perform returned a {value.ndim}-d {value.dtype.name} array; its "
-            f"output type is {var.type} (a bug in the op)"
+            f"{node.op}.perform returned a {value.ndim}-d {value.dtype.name} array; "
+            f"its output type is {var.type} (a bug in the op)"
         )
     return value
 
