@@ -69,7 +69,7 @@ void scipy_cblas_dger(enum CBLAS_ORDER, int, int, double, const double *, int,
 # Each Gemm/Dot/Matmul is a call of a few lines in the generated driver: the
 # layout decisions, compiled once per dtype in the unit, cost GCC far less
 # than repeated at every product. Like the driver, they run once per call and
-# are built at -O1 (SG_DRIVER). Templates: $T the C type, $F its libm suffix
+# are built at -O1 (SG_HELPER). Templates: $T the C type, $F its libm suffix
 # ("f" for float), $X the BLAS letter (s or d).
 _GEMM = Template(
     r"""/* Where BLAS finds a rows x cols operand with element strides s0, s1: in
@@ -77,7 +77,7 @@ _GEMM = Template(
    else copied to scratch slot `slot`. NULL when that copy cannot be
    allocated. BLAS wants a leading dimension of at least the row (column)
    length, even where, with one row (column), it never steps by it. */
-SG_DRIVER static const $T *sg_blas_operand$F(
+SG_HELPER static const $T *sg_blas_operand$F(
     sg_state *st, int node, int slot, const $T *p, int64_t rows, int64_t cols,
     int64_t s0, int64_t s1, enum CBLAS_TRANSPOSE *trans, int *ld)
 {
@@ -107,7 +107,7 @@ SG_DRIVER static const $T *sg_blas_operand$F(
 /* c = alpha a.b + beta c, c m x n and C-contiguous, a (m x k) and b (k x n)
    with element strides (s0, s1); an operand BLAS cannot read in place is
    copied to its scratch slot first. The sizes must fit in an int. */
-SG_DRIVER static int sg_cblas_${X}gemm(
+SG_HELPER static int sg_cblas_${X}gemm(
     sg_state *st, int node, int64_t m, int64_t n, int64_t k, $T alpha,
     const $T *a, int64_t a_s0, int64_t a_s1, int a_slot,
     const $T *b, int64_t b_s0, int64_t b_s1, int b_slot, $T beta, $T *c)
@@ -129,7 +129,7 @@ SG_DRIVER static int sg_cblas_${X}gemm(
 _FILL = Template(
     r"""/* dst (m x n, C-contiguous) = src read with element strides s0, s1 (0 along
    the axes it is broadcast over). */
-SG_DRIVER static void sg_fill_matrix$F(
+SG_HELPER static void sg_fill_matrix$F(
     $T *restrict dst, int64_t m, int64_t n, const $T *src, int64_t s0, int64_t s1)
 {
     for (int64_t i = 0; i < m; i++) {

@@ -52,14 +52,21 @@ enum {
 #define SG_ALIGN 64
 
 /* A segment's driver (argument checks, shapes, buffers, calls into the loop
-   kernels and BLAS) and the BLAS wrappers run once per call: GCC builds them
-   at -O1, which halves their build time, while the loop kernels keep -O2.
-   Loops written there carry '#pragma omp simd', which vectorises them at -O1
-   too, except the rarely taken strided copies before BLAS calls. */
+   kernels and BLAS) and the helpers it calls once (BLAS wrappers) run once
+   per call: GCC builds them at -O1, which halves their build time, while the
+   loop kernels keep -O2. Loops written there carry '#pragma omp simd', which
+   vectorises them at -O1 too, except the rarely taken strided copies before
+   BLAS calls. The backend builds the drivers of a big unit that holds no
+   loop at -O0 (-DSG_DRIVER_LEVEL="O0"): as fast to run, cheaper to build. */
+#ifndef SG_DRIVER_LEVEL
+#define SG_DRIVER_LEVEL "O1"
+#endif
 #if defined(__GNUC__) && !defined(__clang__)
-#define SG_DRIVER __attribute__((optimize("O1")))
+#define SG_DRIVER __attribute__((optimize(SG_DRIVER_LEVEL)))
+#define SG_HELPER __attribute__((optimize("O1")))
 #else
 #define SG_DRIVER
+#define SG_HELPER
 #endif
 
 /* Scratch slots live between calls: a slot grows when an input shape needs

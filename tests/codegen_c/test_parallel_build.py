@@ -108,3 +108,38 @@ def test_errors_of_a_parallel_build_show_the_source(cache):
             "int f(void)\n{\n    return x;\n}\n", "int f(void);", extra_cflags=flags
         )
     assert "source.c:3:" in str(err.value) and ">" in str(err.value)
+
+
+def driver_level(argvs) -> str:
+    flags = [a for argv in argvs for a in argv if a.startswith("-DSG_DRIVER_LEVEL")]
+    return flags[-1].split("=", 1)[1] if flags else '"O1"'
+
+
+def test_loop_free_drivers_of_a_big_unit_build_at_O0(cache, commands):
+    inputs, outs = many_loops()
+    fc = sg.function(inputs, outs)
+    assert driver_level(commands) == '"O0"'
+    fp = sg.function(inputs, outs, backend="python")
+    x = np.linspace(-3, 3, 101, dtype=np.float32)
+    assert_same(fp(x), fc(x), rtol=2e-6, atol=1e-6)
+
+
+def test_a_driver_with_a_loop_keeps_O1(cache, commands):
+    inputs, outs = many_loops()
+    i = T.lvector("i")
+    sg.function([*inputs, i], [*outs, T.dot(i, i)])  # a loop in the driver
+    assert commands and driver_level(commands) == '"O1"'
+
+
+def test_driver_loop_detection():
+    head = "SG_DRIVER static int seg0(sg_state *st, const sg_array *args)\n{\n"
+    partial = "    for (int sg_t = 0; sg_t < sg_nt; sg_t++) {\n    }\n"
+    loop = "    for (int64_t i0 = 0; i0 < n; i0++)\n        s += x[i0];\n"
+    kernel = "static void seg0_loop1(void)\n{\n" + loop + "}\n"
+
+    def loops(text):
+        bodies = backend._DRIVER.findall(text)
+        return [bool(backend._DRIVER_LOOP.search(b)) for b in bodies]
+
+    assert loops(kernel + head + partial + "}\n") == [False]
+    assert loops(head + loop + "}\n" + head + "}\n") == [True, False]
