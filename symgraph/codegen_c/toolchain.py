@@ -315,13 +315,12 @@ class _Probe:
         # Reaps the compilers and removes the directory when the probe is
         # finished, or else when the interpreter exits.
         self._cleanup = weakref.finalize(self, _cleanup, self.procs, self.tmp)
-        runs = {
-            "version": [*self.argv, "--version"],
-            "march": [*self.argv, "-march=native", "-Q", "--help=target"],
-            "lto": [*self.argv, "-print-prog-name=lto-wrapper"],
-        }
-        if platform.machine() in ("x86_64", "AMD64"):
+        runs = {}
+        if platform.machine() in ("x86_64", "AMD64"):  # the longest run first
             runs["omp_mvec"] = _openmp_mvec_x86(self.argv, self.tmp)
+        runs["version"] = [*self.argv, "--version"]
+        runs["march"] = [*self.argv, "-march=native", "-Q", "--help=target"]
+        runs["lto"] = [*self.argv, "-print-prog-name=lto-wrapper"]
         try:
             for name, argv in runs.items():
                 with open(Path(self.tmp, f"{name}.out"), "w") as out:
