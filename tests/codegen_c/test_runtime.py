@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -355,3 +358,33 @@ def test_threads_with_outputs_allocated_in_c():
     for t in threads:
         t.join()
     assert not errors
+
+
+_SPIN = (
+    "import os, symgraph.codegen_c.backend; "
+    "print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))"
+)
+
+
+@pytest.mark.parametrize(
+    "env, want",
+    [
+        ({}, "20000 None"),  # workers spin a little, then sleep
+        ({"OMP_WAIT_POLICY": "PASSIVE"}, "None PASSIVE"),  # the user's choice
+        ({"GOMP_SPINCOUNT": "5"}, "5 None"),
+    ],
+)
+def test_openmp_workers_spin_briefly_unless_the_user_says(env, want):
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", _SPIN],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split("\n")[-2] == want
