@@ -80,15 +80,45 @@ def _unknown_last(cv, d: int, stride: str) -> bool:
     return all(s == 1 for s in later) and not stride.lstrip("-").isdigit()
 
 
-def innermost(ctx, i: str, lo: str, hi: str, index: Index, body, pragma=None):
+class Blocks:
+    """Accumulate a reduction in blocks: narrow sums per block, wide across.
+
+    float32 sums: each of the 16 vector lanes adds ``SIZE / 16`` floats, and
+    the blocks' float sums are added in double. As accurate as NumPy's
+    pairwise sum, and no conversion per element (``sum(exp(x))``: 10%).
+    ``clause`` is the inner loop's reduction; ``begin``/``end`` are the
+    statements around each block (declare, then fold its sums).
+    """
+
+    SIZE = 512
+
+    def __init__(self, clause: str, begin: list[str], end: list[str]) -> None:
+        self.clause = clause
+        self.begin = begin
+        self.end = end
+
+
+def innermost(ctx, i, lo, hi, index: Index, body, pragma=None, blocks=None):
     """``for (i = lo; i < hi; i++) body(index)``, preceded by ``#pragma pragma``.
 
     The strides of arrays from outside are unknown when generating, and GCC
     vectorises loads at an unknown stride as gathers (``sum(exp(x))``: 1.3x
     slower than unit-stride loads). So a vectorised loop indexing such an
     array along ``i`` is written twice: a copy for unit strides, chosen by a
-    test before the loop, and the general one.
+    test before the loop, and the general one. With ``blocks`` (`Blocks`),
+    the loop runs block by block.
     """
+    if blocks is not None:
+        size = Blocks.SIZE
+        ctx.open(f"for (int64_t sg_j = {lo}; sg_j < {hi}; sg_j += {size})")
+        ctx.emit(f"const int64_t sg_je = {hi} - sg_j > {size} ? sg_j + {size} : {hi};")
+        for line in blocks.begin:
+            ctx.emit(line)
+        innermost(ctx, i, "sg_j", "sg_je", index, body, f"omp simd {blocks.clause}")
+        for line in blocks.end:
+            ctx.emit(line)
+        ctx.close()
+        return
     fast = Index(dims=index.dims, unit=i)
     ctx.level += 1
     with ctx.capture() as lines:
@@ -149,6 +179,7 @@ def emit_loops(
     simd=True,
     partials=None,
     threshold=None,
+    blocks=None,
 ) -> None:
     """Iterate over ``dims``, calling ``body(index)`` to write the loop body.
 
@@ -162,6 +193,7 @@ def emit_loops(
     ``omp simd`` pragma; ``simd=False`` emits plain loops. ``partials``
     (``[(C type, accumulator, start, OpenMP op)]``) makes it a reduction
     kernel: each thread accumulates its chunk, the caller combines them.
+    ``blocks`` (`Blocks`): the innermost loop accumulates block by block.
     """
     from .kernels import Kernel, rows
 
@@ -174,7 +206,11 @@ def emit_loops(
     axes = [d for d in range(len(dims)) if static[d] != 1]
     if not axes:
         with ctx.block():
+            for line in blocks.begin if blocks else ():
+                ctx.emit(line)
             body(Index(dims=[None] * len(dims)))
+            for line in blocks.end if blocks else ():
+                ctx.emit(line)
         return
     parallel = partials is not None or (
         parallel
@@ -207,11 +243,12 @@ def emit_loops(
             extents = list(zip(axes, ext, strict=False))
     index = Index(dims=index_dims)
     if not parallel:
-        _nest_loops(ctx, extents, index, body, omp)
+        _nest_loops(ctx, extents, index, body, omp, blocks)
         return
 
     def inner(lo: str, hi: str) -> None:
-        innermost(ctx, f"i{extents[-1][0]}", lo, hi, index, body, omp.text("simd"))
+        i = f"i{extents[-1][0]}"
+        innermost(ctx, i, lo, hi, index, body, omp.text("simd"), blocks)
 
     with Kernel(ctx, ctx.tmp("loop"), ctx.kernel_comment(), partials) as kernel:
         rows(ctx, extents, inner)
@@ -220,11 +257,12 @@ def emit_loops(
     ctx.close()
 
 
-def _nest_loops(ctx, extents, index, body, omp) -> None:
+def _nest_loops(ctx, extents, index, body, omp, blocks) -> None:
     *outer, (last, extent) = extents
     for d, e in outer:
         ctx.open(f"for (int64_t i{d} = 0; i{d} < {e}; i{d}++)")
-    innermost(ctx, f"i{last}", "0", extent, index, body, omp.text("simd"))
+    pragma = omp.text("simd")
+    innermost(ctx, f"i{last}", "0", extent, index, body, pragma, blocks)
     for _ in outer:
         ctx.close()
 

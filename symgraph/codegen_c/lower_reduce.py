@@ -7,9 +7,10 @@ computed inside the loop: ``sum(exp(x))`` is one pass (so is the optimizer's
 ``FusedReduce``). A reduction over every axis of a contiguous input is one
 flat loop with an OpenMP reduction.
 
-float32 sums accumulate in double (more accurate than NumPy's pairwise sum,
-never less); integer sums wrap in uint64_t like NumPy; max/min propagate NaN
-(a separate vectorisable flag), argmax/argmin return the first extreme.
+float32 sums add floats in blocks of 512 and the blocks in double (as
+accurate as NumPy's pairwise sum); integer sums wrap in uint64_t like NumPy;
+max/min propagate NaN (a separate vectorisable flag), argmax/argmin return
+the first extreme.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from types import SimpleNamespace
 from symgraph.graph import TensorType
 from symgraph.ops.elemwise import broadcast_static_shapes
 
-from .kernels import Kernel, odometer
-from .loops import Index, innermost, loop_cost, parallel_threshold
+from .kernels import COMBINE, Kernel, odometer
+from .loops import Blocks, Index, innermost, loop_cost, parallel_threshold
 from .lower import INLINE_CONSUMERS
 from .registry import classes, rule
 from .render import c_literal
@@ -44,6 +45,8 @@ class Reduction:
     needs_elements: bool = False  # an empty group is an error (max, argmax)
     value_type: str | None = None  # the element's C type (default accs[0])
     extra: dict = field(default_factory=dict)
+    #: C type of per-block sums (`loops.Blocks`), or None: accumulate directly
+    block: str | None = None
 
 
 def _vtype(red: Reduction) -> str:
@@ -59,9 +62,9 @@ def _declare(ctx, red, names) -> None:
         ctx.emit("int64_t sg_k = 0;")
 
 
-def _updates(ctx, red, names, index, x_var) -> None:
+def _updates(ctx, red, names, index, x_var, vt=None) -> None:
     v = ctx.element(x_var, index)
-    vt = _vtype(red)
+    vt = vt or _vtype(red)
     if CTYPES[x_var.dtype] != vt:
         v = f"({vt}){v}" if vt != "bool" else f"({v} != 0)"
     ctx.emit(f"const {vt} sg_v = {v};")
@@ -77,6 +80,25 @@ def _clause(red, names) -> str:
     if red.counted or any(op is None for op, _ in ops):
         return None
     return " ".join(f"reduction({op}:{n})" for op, n in ops)
+
+
+def _blocked(ctx, red, names, x_var):
+    """``(Blocks, body)`` for a reduction with per-block sums, else None."""
+    if red.block is None:
+        return None
+    block = [f"{n}_b" for n in names]
+    begin = [
+        f"{red.block} {b} = {acc[1]};" for acc, b in zip(red.accs, block, strict=True)
+    ]
+    end = [
+        COMBINE[acc[3]].format(a=n, b=b)
+        for acc, n, b in zip(red.accs, names, block, strict=True)
+    ]
+
+    def body(index) -> None:
+        _updates(ctx, red, block, index, x_var, red.block)
+
+    return Blocks(_clause(red, block), begin, end), body
 
 
 def emit_reduction(ctx, node, red: Reduction, x_var=None) -> None:
@@ -147,7 +169,9 @@ def emit_reduction(ctx, node, red: Reduction, x_var=None) -> None:
             for d in nest:
                 ctx.open(f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)")
             pragma = f"omp simd {clause}" if clause else None
-            innermost(ctx, f"i{last}", "0", x.shape(last), index, update, pragma)
+            blocks, update = _blocked(ctx, red, names, x_var) or (None, update)
+            i, n = f"i{last}", x.shape(last)
+            innermost(ctx, i, "0", n, index, update, pragma, blocks)
             for _ in nest:
                 ctx.close()
         else:
@@ -189,6 +213,7 @@ def _full(ctx, x, x_var, red, names, threshold) -> None:
     def body(index) -> None:
         _updates(ctx, red, names, index, x_var)
 
+    blocks, body = _blocked(ctx, red, names, x_var) or (None, body)
     size = 1
     for s in x_var.type.shape:
         size = None if size is None or s is None else size * s
@@ -203,6 +228,7 @@ def _full(ctx, x, x_var, red, names, threshold) -> None:
             parallel=False,
             clause=clause or "",
             simd=clause is not None,
+            blocks=blocks,
         )
         return
     part = [
@@ -218,6 +244,7 @@ def _full(ctx, x, x_var, red, names, threshold) -> None:
         partials=part,
         clause=clause,
         threshold=threshold,
+        blocks=blocks,
     )
 
 
@@ -257,7 +284,10 @@ def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
         else:
             acc = "uint64_t"  # wraps like NumPy, never undefined
         start = "0" if sym == "+" else "1"
-        return Reduction([(acc, start, f"{{a}} {sym}= sg_v;", sym)])
+        # float32 sums in float per block, then double (loops.Blocks)
+        narrow = name == "Sum" and in_dtype == out_dtype == "float32"
+        block = "float" if narrow else None
+        return Reduction([(acc, start, f"{{a}} {sym}= sg_v;", sym)], block=block)
     if name in ("Max", "Min") and out_dtype == "bool":
         acc = _any("sg_v") if name == "Max" else _all("sg_v")
         return Reduction([acc], needs_elements=True, value_type="bool")

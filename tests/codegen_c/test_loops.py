@@ -1,15 +1,20 @@
-"""Loop shapes of the generated C: unit-stride copies of vectorised loops.
+"""Loop shapes of the generated C: unit-stride copies, blocked float sums.
 
 Strides of arrays passed in are unknown when generating; a vectorised loop
 along an array's last axis is written twice, for unit stride and in general.
 Both copies must give the python backend's results, and arrays that cannot
-have unit stride along the loop must not get a dead copy.
+have unit stride along the loop must not get a dead copy. float32 sums add
+floats block by block and the blocks in double: as accurate as NumPy.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+
+import symgraph as sg
 
 import symgraph.tensor as T
 from tests.codegen_c.conftest import assert_same, both, needs_cc
@@ -87,3 +92,18 @@ def test_elementwise_loops_test_every_unknown_inner_stride():
     for a in views.values():
         for b in views.values():
             assert_same(fp(a, b), fc(a, b), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("axis", [None, 1])
+def test_float32_sums_are_as_accurate_as_numpy(axis):
+    # all positive, so a float accumulator's rounding errors pile up
+    x = T.fmatrix("x")
+    f = sg.function([x], x.sum(axis=axis))
+    v = RNG.uniform(0, 1, (3, 400_003)).astype(np.float32)
+    got = np.asarray(f(v), dtype=np.float64).reshape(-1)
+    rows = [v.reshape(-1)] if axis is None else list(v)
+    for g, row in zip(got, rows, strict=True):
+        exact = math.fsum(row.astype(np.float64))
+        numpy_error = abs(float(row.sum()) - exact)
+        assert abs(g - exact) <= max(numpy_error, np.spacing(np.float32(exact)))
+    assert "float acc" in f.source and "_b = 0;" in f.source  # blocked
