@@ -108,34 +108,34 @@ def innermost(ctx, i, lo, hi, index: Index, body, pragma=None, blocks=None):
     test before the loop, and the general one. With ``blocks`` (`Blocks`),
     the loop runs block by block.
     """
-    if blocks is not None:
-        size = Blocks.SIZE
-        ctx.open(f"for (int64_t sg_j = {lo}; sg_j < {hi}; sg_j += {size})")
-        ctx.emit(f"const int64_t sg_je = {hi} - sg_j > {size} ? sg_j + {size} : {hi};")
-        for line in blocks.begin:
-            ctx.emit(line)
-        innermost(ctx, i, "sg_j", "sg_je", index, body, f"omp simd {blocks.clause}")
-        for line in blocks.end:
-            ctx.emit(line)
-        ctx.close()
-        return
     fast = Index(dims=index.dims, unit=i)
     ctx.level += 1
     with ctx.capture() as lines:
-        _for(ctx, i, lo, hi, fast, body, pragma)
+        _for(ctx, i, lo, hi, fast, body, pragma, blocks)
     ctx.level -= 1
-    if pragma is None or not fast.assumed:
-        _for(ctx, i, lo, hi, index, body, pragma)
+    if (pragma is None and blocks is None) or not fast.assumed:
+        _for(ctx, i, lo, hi, index, body, pragma, blocks)
         return
     tests = " && ".join(f"{s} == 1" for s in dict.fromkeys(fast.assumed))
     ctx.open(f"if ({tests})")
     ctx.lines.extend(lines)
     ctx.reopen("else")
-    _for(ctx, i, lo, hi, index, body, pragma)
+    _for(ctx, i, lo, hi, index, body, pragma, blocks)
     ctx.close()
 
 
-def _for(ctx, i, lo, hi, index, body, pragma) -> None:
+def _for(ctx, i, lo, hi, index, body, pragma, blocks=None) -> None:
+    if blocks is not None:  # the loop below, block by block
+        size = Blocks.SIZE
+        ctx.open(f"for (int64_t sg_j = {lo}; sg_j < {hi}; sg_j += {size})")
+        ctx.emit(f"const int64_t sg_je = {hi} - sg_j > {size} ? sg_j + {size} : {hi};")
+        for line in blocks.begin:
+            ctx.emit(line)
+        _for(ctx, i, "sg_j", "sg_je", index, body, f"omp simd {blocks.clause}")
+        for line in blocks.end:
+            ctx.emit(line)
+        ctx.close()
+        return
     if pragma is not None:
         ctx.pragma(pragma)
     with ctx.block(f"for (int64_t {i} = {lo}; {i} < {hi}; {i}++)"):

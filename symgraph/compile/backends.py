@@ -49,9 +49,9 @@ def _load_builtin_backends() -> None:
 def start_backend(backend: str | None) -> None:
     """Start the slow set-up of the backend `resolve_backend` will choose.
 
-    For the C backend: the compiler's probe, in a thread, so that its
-    compiler runs overlap the graph rewrites (``sg.function`` calls this
-    before rewriting).
+    For the C backend: the compiler's probe, whose compiler runs (separate
+    processes) overlap the graph rewrites (``sg.function`` calls this before
+    rewriting).
     """
     if (backend or config.backend) not in ("auto", "c"):
         return
