@@ -12,9 +12,11 @@ import re
 from .scalar_table import CTYPES
 
 _SIGNED = {"int8_t", "int16_t", "int32_t", "int64_t"}
-_USED = re.compile(
-    r"\bsg_(floordiv|mod|ipow|clip|sigmoid|softplus|lshift|rshift|slice)(f|_[a-z0-9]+_t)?\("
+_NAMES = (
+    "floordiv|mod|ipow|clip|sigmoid|softplus|lshift|rshift|slice"
+    "|stream_scale|stream_fence"
 )
+_USED = re.compile(rf"\bsg_({_NAMES})(f|_[a-z0-9]+_t)?\(")
 
 # Python's slice.indices(n): the first index; the length goes to *len.
 SLICE = """static inline int64_t sg_slice(int64_t n, int has_start, int64_t start,
@@ -81,6 +83,8 @@ def _float(name: str, f: str) -> str:
 {{
     return log1p{f}(exp{f}(-fabs{f}(x))) + (x > 0 ? x : 0);
 }}"""
+    if name == "stream_scale":
+        return _stream_scale(t, f)
     if name == "clip":
         return f"""static inline {t} sg_clip{f}({t} x, {t} lo, {t} hi)
 {{
@@ -88,6 +92,72 @@ def _float(name: str, f: str) -> str:
     return (y <= hi || y != y) ? y : hi;
 }}"""
     raise KeyError(name)
+
+
+# Streaming ("non-temporal") stores write whole cache lines to memory without
+# reading them first and without keeping them in cache: right for an output
+# too large to stay there. GCC has no portable spelling (it ignores OpenMP's
+# 'nontemporal' clause), hence its x86 builtins; clang's own builtin is
+# portable; other compilers and targets get plain stores.
+# Those stores are weakly ordered: a kernel that streams ends with an sfence
+# (sg_stream_fence, once: each one waits for the pending lines to drain) so
+# that they are visible before the caller (another thread, Python) reads.
+_STREAM_WIDTHS = {  # C type: [(ISA macro, vector bytes, builtin)], widest first
+    "float": [
+        ("__AVX512F__", 64, "__builtin_ia32_movntps512"),
+        ("__AVX__", 32, "__builtin_ia32_movntps256"),
+        ("__SSE__", 16, "__builtin_ia32_movntps"),
+    ],
+    "double": [
+        ("__AVX512F__", 64, "__builtin_ia32_movntpd512"),
+        ("__AVX__", 32, "__builtin_ia32_movntpd256"),
+        ("__SSE2__", 16, "__builtin_ia32_movntpd"),
+    ],
+}
+
+
+def _stream_scale(t: str, f: str) -> str:
+    branches = [
+        "#if defined(__clang__)\n"
+        "    for (; i < n; i++)\n"
+        "        __builtin_nontemporal_store(src[i] * scale, dst + i);\n"
+    ]
+    for isa, width, builtin in _STREAM_WIDTHS[t]:
+        lanes = width // (4 if t == "float" else 8)
+        branches.append(
+            f"#elif defined({isa}) && defined(__GNUC__)\n"
+            f"    typedef {t} sg_vec __attribute__((vector_size({width})));\n"
+            f"    for (; i < n && ((uintptr_t)(dst + i) & {width - 1}); i++)\n"
+            "        dst[i] = src[i] * scale;\n"
+            f"    for (; i + {lanes} <= n; i += {lanes}) {{\n"
+            "        sg_vec v;\n"
+            "        memcpy(&v, src + i, sizeof v);\n"
+            f"        {builtin}(dst + i, v * scale);\n"
+            "    }\n"
+        )
+    return (
+        f"/* dst[i] = src[i] * scale with streaming stores; src is in cache. */\n"
+        f"static inline void sg_stream_scale{f}({t} *restrict dst,"
+        f" const {t} *restrict src, int64_t n, {t} scale)\n"
+        "{\n"
+        "    int64_t i = 0;\n" + "".join(branches) + "#endif\n"
+        "    for (; i < n; i++)\n"
+        "        dst[i] = src[i] * scale;\n"
+        "}"
+    )
+
+
+STREAM_FENCE = """/* rows up to this long go through a buffer on the stack; outputs from
+   this size on are streamed (a quarter of a typical L3 cache) */
+#define SG_STREAM_ROW 2048
+#define SG_STREAM_BYTES ((size_t)8 << 20)
+
+static inline void sg_stream_fence(void)
+{
+#if defined(__SSE__) && defined(__GNUC__)
+    __builtin_ia32_sfence();
+#endif
+}"""
 
 
 def _int(name: str, t: str) -> str:
@@ -164,6 +234,8 @@ def helper_source(body: str) -> str:
     for name, suffix in wanted:
         if name == "slice":
             parts.append(SLICE)
+        elif name == "stream_fence":
+            parts.append(STREAM_FENCE)
         elif suffix in ("", "f"):
             parts.append(_float(name, suffix))
         elif suffix[1:] in CTYPES.values():

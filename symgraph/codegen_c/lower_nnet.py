@@ -2,8 +2,14 @@
 
 Softmax-like ops run one group at a time (a row for ``axis=-1``): the kept
 axes outside (in parallel when large), and three vectorised passes over the
-group: the maximum (NaN-propagating), the sum of ``exp(x - max)`` (in double
-for float32), and the result. Labels are checked against the class axis.
+group: the maximum (NaN-propagating), the sum of ``exp(x - max)``, and the
+result. Labels are checked against the class axis.
+
+A softmax over the last axis with a large output keeps each row's
+exponentials in a buffer on the stack and writes the scaled row with
+streaming stores (``sg_stream_scale``): the output's cache lines are not
+read from memory first, only to be evicted again (float32 on two cores:
+4096x1000 1.35 -> 1.14 ms, 8192x1000 2.88 -> 2.37 ms).
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ def _math(dtype: str, name: str) -> str:
     return name + ("f" if dtype == "float32" else "")
 
 
-def _group_loops(ctx, x, group, kept, inner) -> None:
-    """``inner()`` for each group: a kernel over the kept axes of ``x``."""
+def _group_loops(ctx, x, group, kept, inner, after=()) -> None:
+    """``inner()`` for each group: a kernel over the kept axes of ``x``,
+    which ends with the statements ``after``."""
     from .kernels import Kernel, odometer
 
     iterated = [d for d in kept if x.static_shape[d] != 1]
@@ -28,11 +35,15 @@ def _group_loops(ctx, x, group, kept, inner) -> None:
         inner()
         for _ in iterated:
             ctx.close()
+        for line in after:
+            ctx.emit(line)
         return
     size = " * ".join(x.shape(d) for d in range(x.ndim)) or "1"
     n = " * ".join(x.shape(d) for d in iterated)
     with Kernel(ctx, ctx.tmp("loop"), ctx.kernel_comment()) as kernel:
         odometer(ctx, [(d, x.shape(d)) for d in iterated], inner)
+        for line in after:
+            ctx.emit(line)
     ctx.open(f"if ({n} > 0)")
     kernel.call(n, f"{size} >= {parallel_threshold(24)} && {n} > 1")
     ctx.close()
@@ -56,7 +67,7 @@ def _over(ctx, x, group, clause: str, index, body) -> None:
 def _max_and_sum(ctx, x, x_var, group, t, index, keep=None) -> tuple[str, str]:
     """Emit the max and sum(exp(x - max)) passes; return their C names.
 
-    ``keep``: an array (CVar) where each ``exp(x - max)`` is also stored.
+    ``keep(at)``: where each ``exp(x - max)`` is also stored (a C lvalue).
     """
     f = _math(t if t == "float32" else "float64", "")
     ct = CTYPES[t]
@@ -81,7 +92,7 @@ def _max_and_sum(ctx, x, x_var, group, t, index, keep=None) -> tuple[str, str]:
             ctx.emit(f"sg_s += exp{f}(({ct}){v} - sg_m);")
             return
         ctx.emit(f"const {ct} sg_e = exp{f}(({ct}){v} - sg_m);")
-        ctx.emit(f"{keep.name}[{at.offset(keep)}] = sg_e;")
+        ctx.emit(f"{keep(at)} = sg_e;")
         ctx.emit("sg_s += sg_e;")
 
     _over(ctx, x, group, " reduction(+:sg_s)", index, add_exp)
@@ -100,17 +111,44 @@ def _softmax(op, node, ctx, log: bool) -> None:
     f = "f" if t == "float32" else ""
     index = Index(dims=[f"i{d}" for d in range(nd)])
 
+    last = nd - 1
+    stream = not log and group == [last] and x.static_shape[last] != 1
+    row = Index(dims=[f"i{d}" for d in range(last)] + [None])
+
+    def result(at) -> str:
+        return f"sg_row[i{last}]" if stream else f"{dst.name}[{at.offset(dst)}]"
+
     def inner() -> None:
-        # softmax: the exponentials go to the output in the second pass, and
-        # the third scales them (one exp per element)
-        m, s = _max_and_sum(ctx, x, x_var, group, t, index, keep=None if log else dst)
+        # softmax: the exponentials go to the output (or the row buffer) in
+        # the second pass, and the third scales them (one exp per element)
+        if stream:
+            n = x.shape(last)
+            ctx.emit(f"{ct} sg_buf[SG_STREAM_ROW];")
+            ctx.emit(
+                f"const int sg_stream = {n} <= SG_STREAM_ROW"
+                f" && ({dst.size()}) * sizeof({ct}) >= SG_STREAM_BYTES;"
+            )
+            ctx.emit(
+                f"{ct} *restrict sg_row = sg_stream ? sg_buf"
+                f" : {dst.name} + {row.offset(dst)};"
+            )
+        m, s = _max_and_sum(
+            ctx, x, x_var, group, t, index, keep=None if log else result
+        )
         if log:
             ctx.emit(f"const {ct} sg_ls = ({ct})log{f}(({ct}){s});")
         else:
             ctx.emit(f"const {ct} sg_rcp = ({ct})(1.0 / {s});")
+        if stream:
+            ctx.emit("if (sg_stream)")
+            ctx.emit(
+                f"    sg_stream_scale{f}({dst.name} + {row.offset(dst)},"
+                f" sg_buf, {x.shape(last)}, sg_rcp);"
+            )
+            ctx.open("else")
 
         def write(at) -> None:
-            y = f"{dst.name}[{at.offset(dst)}]"
+            y = result(at)
             if log:
                 v = f"({ct}){ctx.element(x_var, at)}"
                 ctx.emit(f"{y} = ({v} - {m}) - sg_ls;")
@@ -118,8 +156,11 @@ def _softmax(op, node, ctx, log: bool) -> None:
                 ctx.emit(f"{y} = {y} * sg_rcp;")
 
         _over(ctx, x, group, "", index, write)
+        if stream:
+            ctx.close()
 
-    _group_loops(ctx, x, group, kept, inner)
+    fence = ["sg_stream_fence();"] if stream else []
+    _group_loops(ctx, x, group, kept, inner, after=fence)
 
 
 @rule("Softmax")

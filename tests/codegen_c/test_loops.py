@@ -4,19 +4,24 @@ Strides of arrays passed in are unknown when generating; a vectorised loop
 along an array's last axis is written twice, for unit stride and in general.
 Both copies must give the python backend's results, and arrays that cannot
 have unit stride along the loop must not get a dead copy. float32 sums add
-floats block by block and the blocks in double: as accurate as NumPy.
+floats block by block and the blocks in double: as accurate as NumPy. A
+large softmax streams its rows to memory from a buffer on the stack.
 """
 
 from __future__ import annotations
 
 import math
+import platform
+import shlex
+import subprocess
 
 import numpy as np
 import pytest
 
 import symgraph as sg
-
 import symgraph.tensor as T
+from symgraph.codegen_c import toolchain
+from symgraph.codegen_c.helpers import helper_source
 from tests.codegen_c.conftest import assert_same, both, needs_cc
 
 pytestmark = needs_cc
@@ -74,6 +79,80 @@ def test_softmax_passes_over_the_input_have_unit_stride_copies(softmax_rows):
     source = softmax_rows[1].source
     # the max and the exp-sum passes read x; the scaling pass reads the output
     assert source.count("if (x_stride1 == 1) {") == 2
+
+
+@pytest.mark.parametrize(
+    "dtype, shape",
+    [
+        ("float32", (2100, 1000)),  # 8.4 MB: streamed, rows not 64-byte aligned
+        ("float32", (1100, 2047)),  # rows of 2047: a vector remainder each
+        ("float32", (700, 3001)),  # rows too long for the buffer: in place
+        ("float64", (1050, 1001)),
+    ],
+)
+def test_a_large_softmax_streams_its_rows_and_agrees(dtype, shape):
+    x = T.matrix("x", dtype=dtype)
+    fp, fc = both([x], T.nnet.softmax(x))
+    assert "sg_stream_scale" in fc.source and "sg_stream_fence();" in fc.source
+    a = RNG.standard_normal(shape).astype(dtype)
+    a[3, 5] = np.nan  # a NaN row stays NaN
+    a[4] = -np.inf
+    a[5, 7] = np.inf
+    for view in (a, a[::-1], a[:, 1:]):  # reversed rows; rows misaligned
+        want = fp(view)
+        assert_same(want, fc(view), rtol=1e-5 if dtype == "float32" else 1e-12)
+    assert np.isnan(want[3]).all()
+
+
+_STREAM_CHECK = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+%s
+int main(void)
+{
+    static float sf[300], df[300];
+    static double sd[300], dd[300];
+    for (int i = 0; i < 300; i++)
+        sf[i] = sd[i] = i + 0.5;
+    for (int start = 0; start < 17; start++)      /* every alignment */
+        for (int n = 0; n < 40 * 7; n += 7) {      /* heads, bodies, tails */
+            memset(df, 0, sizeof df);
+            memset(dd, 0, sizeof dd);
+            sg_stream_scalef(df + start, sf, n, 2.0f);
+            sg_stream_scale(dd + start, sd, n, 2.0);
+            sg_stream_fence();
+            for (int i = 0; i < 300; i++) {
+                int in = i >= start && i < start + n;
+                double want = in ? 2 * (i - start + 0.5) : 0;
+                if (df[i] != (float)want || dd[i] != want) {
+                    printf("start %%d n %%d i %%d\n", start, n, i);
+                    return 1;
+                }
+            }
+        }
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 only")
+@pytest.mark.parametrize("march", ["x86-64", "x86-64-v3", "native"])
+def test_streaming_stores_write_every_element_at_every_vector_width(march, tmp_path):
+    # SSE, AVX2 and this machine's widest (AVX-512 where it has it)
+    calls = "sg_stream_scalef( sg_stream_scale( sg_stream_fence("
+    source = _STREAM_CHECK % helper_source(calls)
+    (tmp_path / "check.c").write_text(source)
+    cc = shlex.split(toolchain.get_toolchain().cc)
+    build = subprocess.run(
+        [*cc, "-O2", f"-march={march}", "check.c", "-o", "check"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout
 
 
 def test_a_loop_across_rows_gets_no_unit_stride_copy():
