@@ -165,8 +165,12 @@ def run_workload(key, libs, np, rounds, min_time, log) -> tuple[list, float | No
         copy = Result("copy", "np.copyto")
         fns["copy"] = (lambda: np.copyto(dst, src), None)
         fns["copy"] = (fns["copy"][0], calibrate(fns["copy"][0], min_time))
-    for _ in range(rounds):
-        for res in results + ([copy] if copy else []):
+    order = results + ([copy] if copy else [])
+    for r in range(rounds):
+        # Each round starts one library later: the batch after a big one
+        # (NumPy's temporaries) ran 10-20% slower whoever it was, so no
+        # library may always follow the same one.
+        for res in order[r % len(order) :] + order[: r % len(order)]:
             if res.lib in fns:
                 # Let the previous library's idle worker threads (OpenBLAS,
                 # OpenMP, Eigen) stop spinning: they would take a core from
