@@ -14,7 +14,6 @@ below that, ``build.compile_library`` caches the shared object on disk.
 
 from __future__ import annotations
 
-import os
 import re
 from collections import OrderedDict
 
@@ -47,15 +46,6 @@ PARALLEL_BUILD_LOOPS = 12
 _DRIVER = re.compile(r"^SG_DRIVER static int seg\d+\(.*?^}$", re.M | re.S)
 _DRIVER_LOOP = re.compile(r"\b(for \((?!int sg_t = 0; sg_t < sg_nt;)|while \()")
 
-# How long OpenMP worker threads spin after a region before they sleep
-# (libgomp reads it when it loads, after this import; a user's own setting
-# wins). Asleep, a worker wakes up late for the next region: back-to-back
-# calls of one loop ran 1.3-2x slower with OMP_WAIT_POLICY=PASSIVE. libgomp's
-# default (300,000 spins, milliseconds here) keeps the core from the BLAS
-# threads of the next product: tanh(dot(tanh(a), b)) at 1024^2 took 2x as
-# long. 20,000 spins cost that product about 10% and keep the loops fast.
-if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & os.environ.keys():
-    os.environ["GOMP_SPINCOUNT"] = "20000"
 _pinned: list = []
 
 
