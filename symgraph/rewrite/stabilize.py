@@ -113,10 +113,9 @@ def _is_shifted(x) -> bool:
     return b.owner is not None and isinstance(b.owner.op, Max)
 
 
-@rewriter("stabilize", tracks=(S.Log,))
-def local_logsumexp(fgraph, node):
-    # log(sum(exp(x))) -> m + log(sum(exp(x - m))), m = max(x): finite for x ~ 1000
-    (s,) = node.inputs
+def _unshifted_sum_exp(s):
+    """The ``exp(x)`` that ``s = sum(exp(x))`` adds up, unless ``x`` is
+    already shifted by its maximum; else None."""
     if (
         s.owner is None
         or not isinstance(s.owner.op, Sum)
@@ -124,9 +123,17 @@ def local_logsumexp(fgraph, node):
     ):
         return None
     e = s.owner.inputs[0]
-    x = e.owner.inputs[0]
-    if _is_shifted(x) or e.dtype != s.dtype:
+    return None if _is_shifted(e.owner.inputs[0]) else e
+
+
+@rewriter("stabilize", tracks=(S.Log,))
+def local_logsumexp(fgraph, node):
+    # log(sum(exp(x))) -> m + log(sum(exp(x - m))), m = max(x): finite for x ~ 1000
+    (s,) = node.inputs
+    e = _unshifted_sum_exp(s)
+    if e is None or e.dtype != s.dtype:
         return None
+    x = e.owner.inputs[0]
     op = s.owner.op
     m = _max_shift(x, op.axis)
     shifted = op(M.exp(M.sub(x, m)))
@@ -149,16 +156,10 @@ def local_exp_over_sum_exp(fgraph, node):
     # exp(x) * a / sum(exp(x)) -> exp(x - m) * a / sum(exp(x - m)): softmax written out
     num, den = node.inputs
     s = _strip_dimshuffle(den)
-    if (
-        s.owner is None
-        or not isinstance(s.owner.op, Sum)
-        or not is_op(s.owner.inputs[0], S.Exp)
-    ):
+    e = _unshifted_sum_exp(s)
+    if e is None:
         return None
-    e = s.owner.inputs[0]
     x = e.owner.inputs[0]
-    if _is_shifted(x):
-        return None
     factors = num.owner.inputs if is_op(num, S.Mul) else [num]
     if not any(f is e for f in factors):
         return None
