@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 from symgraph import printing as printing
 from symgraph import tensor as tensor
-from symgraph.codegen_c import openmp_env  # noqa: F401 (sets GOMP_SPINCOUNT)
+from symgraph.codegen_c import openmp_env as _openmp_env  # noqa: F401 (sets GOMP_SPINCOUNT)
 from symgraph.compile.function import function as function
 from symgraph.compile.function_object import Function as Function
 from symgraph.config import config as config
