@@ -315,7 +315,8 @@ def _reshape(x, shape):
 
 def _eye_like(v: Variable) -> Variable:
     """The identity matrix of ``v``'s length and dtype (the one-hot cotangents)."""
-    from symgraph.ops.shape import eye, shape_i
+    from symgraph.ops.creation import eye
+    from symgraph.ops.shape import shape_i
 
     n = shape_i(v, 0)
     return eye(n, n, dtype=v.dtype)

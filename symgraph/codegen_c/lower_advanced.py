@@ -1,6 +1,6 @@
 """Advanced indexing: integer and boolean arrays (gathers), and writing through them.
 
-The op's :class:`~symgraph.ops.subtensor.Layout` says, at compile time, where
+The op's :class:`~symgraph.ops.index_layout.Layout` says, at compile time, where
 each output axis comes from: a slice of an axis of ``x``, a new axis, or an
 axis of the broadcast index arrays. The generated loop walks the output (or,
 to write, the indexed region) in C order and computes each source offset:
@@ -13,7 +13,7 @@ indices accumulate (``np.add.at``).
 
 from __future__ import annotations
 
-from symgraph.ops.subtensor import SCALAR as SYMBOLIC
+from symgraph.ops.index_layout import SCALAR as SYMBOLIC
 
 from .loops import Index
 from .lower_index import _value

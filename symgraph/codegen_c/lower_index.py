@@ -10,7 +10,7 @@ C-contiguous input and a copy otherwise.
 from __future__ import annotations
 
 from symgraph.graph import Constant
-from symgraph.ops.subtensor import SCALAR, Slice
+from symgraph.ops.index_layout import SCALAR, Slice
 
 from .loops import SCALAR as AT_SCALAR
 from .loops import contiguous_test, emit_loops

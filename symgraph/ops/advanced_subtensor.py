@@ -1,6 +1,6 @@
 """Advanced indexing: integer and boolean arrays, alone or mixed with basic indices.
 
-NumPy's rules, which :func:`symgraph.ops.subtensor.layout` encodes: integer
+NumPy's rules, which :func:`symgraph.ops.index_layout.layout` encodes: integer
 arrays (and the integers beside them) broadcast together; the broadcast
 dimensions replace the indexed axes in place when the advanced indices are
 adjacent in the index, and go first otherwise; a boolean array of ``k``
@@ -21,16 +21,15 @@ from __future__ import annotations
 import numpy as np
 
 from symgraph.graph import Apply, Constant, Variable, as_tensor_variable
-from symgraph.ops.subtensor import (
+from symgraph.ops.index_layout import (
     ARRAY,
     SCALAR,
-    IncSubtensorBase,
     Layout,
-    SubtensorBase,
     result_shape,
     slice_length,
     wrap_index_error,
 )
+from symgraph.ops.subtensor import IncSubtensorBase, SubtensorBase
 
 __all__: list[str] = []
 
@@ -216,7 +215,7 @@ AdvancedSubtensor1.inc_op = AdvancedIncSubtensor1
 
 
 def advanced_getitem(x: Variable, idx_list: tuple, inputs: list) -> Variable:
-    """The advanced op for a parsed index (see ``subtensor.parse_index``)."""
+    """The advanced op for a parsed index (see ``index_layout.parse_index``)."""
     if idx_list == (ARRAY,) and inputs[0].ndim == 1 and inputs[0].dtype != "bool":
         return AdvancedSubtensor1()(x, inputs[0])
     return AdvancedSubtensor(idx_list)(x, *inputs)

@@ -38,7 +38,8 @@ def vectorize_graph(
     replacements. Every returned variable has the batch axis, including
     outputs that do not depend on the batched variables (broadcast).
     """
-    from symgraph.ops.shape import alloc, shape_i, shape_tuple
+    from symgraph.ops.creation import alloc
+    from symgraph.ops.shape import shape_i, shape_tuple
 
     stacked: dict[Variable, Variable] = dict(batched)
     memo: dict[Variable, Variable] = dict(plain or {})
@@ -146,7 +147,7 @@ def _reshape(op, node, inputs, flags):
 
 def _subtensor(op, node, inputs, flags):
     # x[idx] for each slice of x is x_stack[:, idx]
-    from symgraph.ops.subtensor import FULL
+    from symgraph.ops.index_layout import FULL
 
     if any(flags[1:]):
         return _fallback(op, node, inputs, flags)
@@ -154,8 +155,9 @@ def _subtensor(op, node, inputs, flags):
 
 
 def _inc_subtensor(op, node, inputs, flags):
-    from symgraph.ops.shape import alloc, shape_i, shape_tuple
-    from symgraph.ops.subtensor import FULL
+    from symgraph.ops.creation import alloc
+    from symgraph.ops.shape import shape_i, shape_tuple
+    from symgraph.ops.index_layout import FULL
 
     x, y, *index = inputs
     if any(flags[2:]):
@@ -197,7 +199,8 @@ def _dot(op, node, inputs, flags):
 _RULES = {
     "symgraph.ops.elemwise": {"Elemwise": _elemwise, "DimShuffle": _dimshuffle_rule},
     "symgraph.ops.reduce": {"Reduce": _reduce},
-    "symgraph.ops.shape": {"Alloc": _alloc, "Shape_i": _shape_i, "Reshape": _reshape},
+    "symgraph.ops.creation": {"Alloc": _alloc},
+    "symgraph.ops.shape": {"Shape_i": _shape_i, "Reshape": _reshape},
     "symgraph.ops.subtensor": {"Subtensor": _subtensor, "IncSubtensor": _inc_subtensor},
     "symgraph.ops.linalg": {"Matmul": _matmul, "Dot": _dot},
 }

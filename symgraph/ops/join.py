@@ -484,7 +484,8 @@ def tile(x, reps, ndim: int | None = None) -> Variable:
     >>> T.tile(T.tensor("v", shape=(2,)), (3, 2)).type.shape
     (3, 4)
     """
-    from symgraph.ops.shape import alloc, mul_sizes, reshape, shape_padleft
+    from symgraph.ops.creation import alloc
+    from symgraph.ops.shape import mul_sizes, reshape, shape_padleft
 
     x = as_tensor_variable(x)
     reps = as_dims(reps, "tile")

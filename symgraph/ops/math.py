@@ -214,7 +214,7 @@ def tensor_copy(x, name=None):
 def zeros_like(x, dtype=None):
     """Zeros with the shape of ``x`` (and its dtype unless given)."""
     x = as_tensor_variable(x)
-    from symgraph.ops.shape import alloc_like
+    from symgraph.ops.creation import alloc_like
 
     return alloc_like(0, x, dtype=dtype)
 
@@ -222,6 +222,6 @@ def zeros_like(x, dtype=None):
 def ones_like(x, dtype=None):
     """Ones with the shape of ``x`` (and its dtype unless given)."""
     x = as_tensor_variable(x)
-    from symgraph.ops.shape import alloc_like
+    from symgraph.ops.creation import alloc_like
 
     return alloc_like(1, x, dtype=dtype)

@@ -217,7 +217,8 @@ class Sum(_Accumulate):
         # d sum(x) / dx = 1, broadcast back over the summed axes
         from symgraph.gradient import zeros_like_grad
         from symgraph.ops.math import cast
-        from symgraph.ops.shape import alloc, shape_tuple
+        from symgraph.ops.creation import alloc
+        from symgraph.ops.shape import shape_tuple
 
         (x,) = inputs
         if x.dtype not in FLOAT_DTYPES:

@@ -67,7 +67,7 @@ def fit(fgraph, new, old: Variable):
     """
     from symgraph.graph import as_tensor_variable
     from symgraph.ops.math import cast
-    from symgraph.ops.shape import alloc
+    from symgraph.ops.creation import alloc
 
     new = as_tensor_variable(
         new, dtype=old.dtype if not isinstance(new, Variable) else None

@@ -1,7 +1,7 @@
 """The tensor namespace (Theano's ``theano.tensor``): ``import symgraph.tensor as T``.
 
 Constructors (``T.matrix``), elementwise maths (``T.exp``), reductions
-(``T.sum``), shape ops (``T.reshape``), indexing (``T.set_subtensor``),
+(``T.sum``), shape ops (``T.reshape``), array creation (``T.zeros``), indexing (``T.set_subtensor``),
 linear algebra (``T.dot``), and ``T.nnet``.
 """
 
@@ -11,6 +11,7 @@ from symgraph.tensor.basic import *  # noqa: F403
 from symgraph.ops.math import *  # noqa: F403
 from symgraph.ops.reduce import *  # noqa: F403
 from symgraph.ops.shape import *  # noqa: F403
+from symgraph.ops.creation import *  # noqa: F403
 from symgraph.tensor import _families
 
 globals().update(_families.load())

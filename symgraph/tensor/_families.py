@@ -8,6 +8,7 @@ FAMILIES = (
     "symgraph.ops.math",
     "symgraph.ops.reduce",
     "symgraph.ops.shape",
+    "symgraph.ops.creation",
     "symgraph.ops.join",
     "symgraph.ops.subtensor",
     "symgraph.ops.linalg",

@@ -6,6 +6,7 @@ import importlib.util
 import numpy as np
 
 import symgraph.tensor as T
+from symgraph.ops import creation as C
 from symgraph.ops import join as J
 from symgraph.ops import shape as S
 from symgraph.ops.elemwise import DimShuffle
@@ -108,7 +109,7 @@ JOINS = [
 
 CONSTRUCTORS = [
     OpInfo("alloc", lambda a: T.alloc(a, 2, 3), lambda a: np.broadcast_to(a, (2, 3)).copy(), ("real",),
-           dtypes=ALL, shapes=[((),), ((3,),), ((1, 3),), ((2, 1),)], ops=(S.Alloc,)),
+           dtypes=ALL, shapes=[((),), ((3,),), ((1, 3),), ((2, 1),)], ops=(C.Alloc,)),
     OpInfo("alloc_symbolic", lambda a, n: T.alloc(a, n, 3), lambda a, n: np.broadcast_to(a, (int(n), 3)).copy(),
            ("real", (0, 3)), dtypes=(("float64", "int64"), ("float32", "int8")), shapes=[((3,), ()), ((), ())]),
     OpInfo("fill", lambda a, b: T.fill(a, b), lambda a, b: np.broadcast_to(b, a.shape).copy(), ("real", "real"),
@@ -122,7 +123,7 @@ CONSTRUCTORS = [
     OpInfo("full", lambda a: T.full((2, 3), a), lambda a: np.full((2, 3), a), ("real",),
            dtypes=("float64", "float32", "uint8"), shapes=[((),), ((3,),)]),
     OpInfo("arange", lambda n: T.arange(n), lambda n: np.arange(n), ((0, 6),), dtypes=("int64", "int32", "uint8"),
-           shapes=[((),)], grad=False, ops=(S.ARange,)),
+           shapes=[((),)], grad=False, ops=(C.ARange,)),
     OpInfo("arange_negative_step", lambda a, b: T.arange(a, b, -2), lambda a, b: np.arange(a, b, -2),
            ((3, 9), (-4, 4)), dtypes=("int64", "int8"), shapes=[((), ())], grad=False),
     OpInfo("arange_float", lambda a, b: T.arange(a, b, 0.3), lambda a, b: np.arange(a, b, 0.3),
@@ -130,7 +131,7 @@ CONSTRUCTORS = [
     OpInfo("arange_float_step", lambda a, s: T.arange(a, 3.0, s), lambda a, s: np.arange(a, 3.0, s),
            ((0.01, 0.09), (0.72, 0.74)), dtypes=("float64",), shapes=[((), ())]),
     OpInfo("eye", lambda n: T.eye(n, 4, 1), lambda n: np.eye(int(n), 4, 1), ((0, 5),), dtypes=("int64",),
-           shapes=[((),)], grad=False, ops=(S.Eye,)),
+           shapes=[((),)], grad=False, ops=(C.Eye,)),
     OpInfo("eye_int_k", lambda k: T.eye(3, k=k, dtype="int8"), lambda k: np.eye(3, k=int(k), dtype="int8"),
            ((-3, 3),), dtypes=("int32",), shapes=[((),)], grad=False),
     OpInfo("identity_like", T.identity_like, lambda a: np.eye(*a.shape, dtype=a.dtype), ("real",),

@@ -14,7 +14,8 @@ from symgraph.ops.advanced_subtensor import (
     AdvancedSubtensor,
     AdvancedSubtensor1,
 )
-from symgraph.ops.subtensor import IncSubtensor, SliceLength, Subtensor
+from symgraph.ops.index_layout import SliceLength
+from symgraph.ops.subtensor import IncSubtensor, Subtensor
 from tests.op_db import OpInfo
 
 FLOAT_INT = ("float64", "float32", "int32")

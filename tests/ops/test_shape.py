@@ -9,6 +9,7 @@ import pytest
 
 import symgraph as sg
 import symgraph.tensor as T
+from symgraph.ops import creation as C
 from symgraph.ops import join as J
 from symgraph.ops import shape as S
 
@@ -399,7 +400,7 @@ def test_shape_helpers_still_work():
     assert dims[0].owner.op == S.Shape_i(0)
     assert S.as_index_scalar(T.constant(np.int32(4))).dtype == "int64"
     assert S.static_value(S.as_index_scalar(T.constant(np.int32(4)))) == 4
-    like = S.alloc_like(0, m)
+    like = C.alloc_like(0, m)
     assert like.type.shape == (None, 3)
     np.testing.assert_array_equal(
         run([m], [T.shape(m), m.shape], np.zeros((2, 3)))[0], [2, 3]

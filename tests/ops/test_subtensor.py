@@ -18,7 +18,8 @@ from symgraph.ops.advanced_subtensor import (
     AdvancedSubtensor1,
 )
 from symgraph.ops.shape import Shape_i, shape_tuple
-from symgraph.ops.subtensor import IncSubtensor, SliceLength, Subtensor
+from symgraph.ops.index_layout import SliceLength
+from symgraph.ops.subtensor import IncSubtensor, Subtensor
 
 RNG = np.random.default_rng(0)
 X3 = RNG.standard_normal((3, 4, 5))

@@ -10,7 +10,8 @@ import symgraph as sg
 import symgraph.tensor as T
 from symgraph.ops.gradient_ops import zero_grad
 from symgraph.ops.nnet import scatter_label
-from symgraph.ops.shape import Shape_i, alloc
+from symgraph.ops.creation import alloc
+from symgraph.ops.shape import Shape_i
 from symgraph.rewrite import REGISTRY
 from tests.rewrite.helpers import check, equal_computations, op_names
 
