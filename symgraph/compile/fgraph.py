@@ -353,13 +353,9 @@ class FunctionGraph:
         del self._live[node]
         self._keys.pop(node, None)
         live = self._live
-        for pos, var in enumerate(node.inputs):
-            var = self.resolve(var)
-            clients = live_clients.get(var)
-            if clients is not None:
-                clients.pop((node, pos), None)
-                if var.owner is not None and var.owner in live:
-                    on_node(var.owner)
+        for var in self._unlink_inputs(node):
+            if var.owner is not None and var.owner in live:
+                on_node(var.owner)
 
     # -- bookkeeping
     def _clients_of(self, var: Variable) -> dict:
@@ -401,12 +397,19 @@ class FunctionGraph:
             return
         self.changes += 1
         self._keys.pop(node, None)
+        for var in self._unlink_inputs(node):
+            self._prune_if_unused(var)
+
+    def _unlink_inputs(self, node) -> list[Variable]:
+        """Drop ``node`` from its live inputs' readers; return those inputs."""
+        unlinked = []
         for pos, var in enumerate(node.inputs):
             var = self.resolve(var)
             clients = self._live_clients.get(var)
             if clients is not None:
                 clients.pop((node, pos), None)
-                self._prune_if_unused(var)
+                unlinked.append(var)
+        return unlinked
 
     def _prune_if_unused(self, var: Variable) -> None:
         """Remove the nodes nothing reads any more (iteratively, upward)."""
@@ -425,14 +428,10 @@ class FunctionGraph:
             del live[owner]
             self.changes += 1
             self._keys.pop(owner, None)
-            for pos, inp in enumerate(owner.inputs):
-                inp = self.resolve(inp)
-                clients = live_clients.get(inp)
-                if clients is not None:
-                    clients.pop((owner, pos), None)
-                    if inp.owner is not None and inp.owner in live:
-                        self._on_node(inp.owner)  # fewer clients: may fuse now
-                    stack.append(inp)
+            for inp in self._unlink_inputs(owner):
+                if inp.owner is not None and inp.owner in live:
+                    self._on_node(inp.owner)  # fewer clients: may fuse now
+                stack.append(inp)
 
 
 def merge_key(node):
