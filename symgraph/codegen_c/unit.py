@@ -143,7 +143,9 @@ class UnitRenderer:
             functions.append(text)
             functions.append(self._entry_points(k, len(inputs), len(outputs)))
         body = "\n\n".join(functions)
-        called = set(re.findall(r"\b(\w+)\(", body))
+        helpers = _helpers(body)
+        # the helpers' calls too: sg_sigmoid's exp vectorises only if declared
+        called = set(re.findall(r"\b(\w+)\(", helpers + body))
         used_mvec = sorted(self.mvec & called)
         from .toolchain import simd_declarations
 
@@ -156,7 +158,6 @@ class UnitRenderer:
             from .blas import cblas_source
 
             parts.append(cblas_source(body))
-        helpers = _helpers(body)
         if helpers:
             parts.append(helpers)
         if used_mvec:

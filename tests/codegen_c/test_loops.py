@@ -186,3 +186,12 @@ def test_float32_sums_are_as_accurate_as_numpy(axis):
         numpy_error = abs(float(row.sum()) - exact)
         assert abs(g - exact) <= max(numpy_error, np.spacing(np.float32(exact)))
     assert "float acc" in f.source and "_b = 0;" in f.source  # blocked
+
+
+def test_a_helpers_math_call_gets_its_vector_declaration():
+    # sg_sigmoid calls exp: without libmvec's declaration its loop stays scalar
+    if "exp" not in toolchain.get_toolchain().mvec_functions:
+        pytest.skip("no libmvec exp here")
+    x = T.vector("x")
+    source = sg.function([x], T.sigmoid(x)).source
+    assert 'double exp(double) __attribute__((simd("notinbranch")));' in source
