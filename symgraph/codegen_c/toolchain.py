@@ -37,7 +37,7 @@ __all__ = [
     "simd_declarations",
 ]
 
-PROBE_VERSION = 3  # bump when a probe changes meaning
+PROBE_VERSION = 4  # bump when a probe changes meaning
 
 # -O2 -march=native without -ffast-math: results stay IEEE. With -O3's
 # vectoriser cost model (-fvect-cost-model=dynamic; -O2's "very cheap" model
@@ -107,6 +107,7 @@ class Toolchain:
     cpu_key: str
     mvec_functions: frozenset[str] = field(default_factory=frozenset)
     has_lto: bool = False  # GCC with its link-time optimiser (lto-wrapper)
+    has_vmath: bool = False  # vmath.py's AVX-512 exp/tanh fit this build
 
     def argv(
         self,
@@ -366,7 +367,23 @@ class _Probe:
             "has_openmp": has_openmp,
             "mvec": mvec,
             "lto": rc.get("lto") == 0 and _is_lto_wrapper(out["lto"].strip()),
+            "vmath": has_openmp
+            and rc.get("march") == 0
+            and _vectorises_avx512(out["march"]),
         }
+
+
+def _vectorises_avx512(target_help: str) -> bool:
+    """Does GCC (its ``-march=native -Q --help=target``) vectorise with zmm?
+
+    vmath.py's functions have 16-lane AVX-512 versions only: a target whose
+    tuning prefers 256-bit vectors (GCC's choice for most Intel CPUs) would
+    call their scalar versions, slower than libmvec.
+    """
+    if not re.search(r"^\s*-mavx512f\s+\[enabled\]", target_help, re.M):
+        return False
+    width = re.search(r"^\s*-mprefer-vector-width=\s+(\S+)", target_help, re.M)
+    return width is not None and width.group(1) in ("none", "512")
 
 
 def _cleanup(procs: dict, tmp: str) -> None:
@@ -501,6 +518,7 @@ def get_toolchain() -> Toolchain:
         cpu_key=f"{platform.machine()}:{probe['march']}:{flags}",
         mvec_functions=mvec,
         has_lto=probe.get("lto", False),
+        has_vmath=probe.get("vmath", False),
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from symgraph.graph import Constant
 
-from . import prelude
+from . import prelude, vmath
 from .lower import CVar
 from .render import Names, SegmentRenderer, c_comment, c_literal
 from .scalar_table import CTYPES
@@ -40,6 +40,7 @@ class UnitRenderer:
         self.layout = layout  # NumPy struct offsets, or None
         self.openmp = toolchain.has_openmp
         self.mvec = toolchain.mvec_functions
+        self.vmath = toolchain.has_vmath
         self.title = title
         self.names: dict = {}
         self.n_slots = 0
@@ -158,6 +159,11 @@ class UnitRenderer:
             from .blas import cblas_source
 
             parts.append(cblas_source(body))
+        if self.vmath:  # before the helpers: sg_sigmoidf calls expf
+            replaced = vmath.used_functions(helpers + body)
+            if replaced:
+                parts.append(vmath.vmath_source(replaced))
+                used_mvec = [n for n in used_mvec if n not in replaced]
         if helpers:
             parts.append(helpers)
         if used_mvec:

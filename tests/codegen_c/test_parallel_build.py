@@ -1,7 +1,10 @@
 """Big units build on several cores (GCC's link-time optimiser, partitioned)."""
 
+import re
 import shlex
+import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,6 +93,25 @@ def test_a_big_unit_builds_in_parallel_and_agrees(cache, commands):
     fp = sg.function(inputs, outs, backend="python")
     x = np.linspace(-3, 3, 1001, dtype=np.float32)
     assert_same(fp(x), fc(x), rtol=2e-6, atol=1e-6)
+
+
+@pytest.mark.skipif(
+    not toolchain.get_toolchain().parallel_cflags()
+    or not toolchain.get_toolchain().has_vmath
+    or not shutil.which("objdump"),
+    reason="needs a parallel build, vmath.py's functions and objdump",
+)
+def test_vector_math_stays_vectorised_in_a_parallel_build(cache):
+    # Link-time optimisation sees the whole unit: had it seen a C body for
+    # the scalar sg_vtanhf, it would call that one element at a time.
+    inputs, outs = many_loops()
+    fc = sg.function(inputs, outs)
+    library = Path(fc.program.source_path).with_name("lib.so")
+    listing = subprocess.run(
+        ["objdump", "-d", str(library)], capture_output=True, text=True, check=True
+    ).stdout
+    for name in ("sg_vexpf", "sg_vtanhf"):
+        assert re.search(rf"call\s+\w+ <_ZGVeN16v_{name}>", listing), name
 
 
 def test_a_small_unit_builds_in_one_piece(cache, commands):
