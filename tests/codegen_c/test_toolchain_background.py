@@ -121,6 +121,19 @@ def test_one_build_probe_agrees_with_a_build_per_question(monkeypatch):
     assert combined == separate and combined["works"]
 
 
+@pytest.mark.skipif(
+    platform.machine() not in ("x86_64", "AMD64"), reason="x86-64 vector ABI"
+)
+def test_vmath_is_off_where_its_code_does_not_build(monkeypatch):
+    cc = toolchain._find_cc()
+    working = toolchain._probe(cc)
+    monkeypatch.setattr(toolchain, "_vmath_probe_code", lambda: "#error no\n")
+    broken = toolchain._probe(cc)
+    assert broken["works"] and not broken["vmath"]
+    assert broken["mvec"] == working["mvec"]
+    assert broken["has_openmp"] == working["has_openmp"]
+
+
 def test_compiler_that_builds_nothing_does_not_work(tmp_path):
     fake = tmp_path / "fake-cc"
     fake.write_text(
