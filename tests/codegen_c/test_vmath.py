@@ -2,8 +2,8 @@
 
 On an AVX-512 host these are symgraph's own vector functions (vmath.py),
 whose bounds were found by checking every float32; elsewhere libm/libmvec,
-held to 3 ulp. Either way the results are measured against NumPy in float64
-on about a million inputs spread over every binade.
+held to bounds a little above theirs. Either way the results are measured
+against NumPy in float64 on about a million inputs over every binade.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ FUNCTIONS = {
     "tanh": (T.tanh, np.tanh),
     "sigmoid": (T.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
 }
-# The exhaustive maxima of vmath.py's functions (see its docstring).
+# The exhaustive maxima of vmath.py's functions (see its docstring), and
+# bounds for glibc's, whose libmvec reaches 2.64 (exp), 1.37 (tanh) and
+# 3.63 ulp (sigmoid through libmvec's exp) on every float32.
 VMATH_ULP = {"exp": 1.02, "tanh": 2.50, "sigmoid": 2.40}
-LIBM_ULP = 3.0
+LIBM_ULP = {"exp": 3.0, "tanh": 3.0, "sigmoid": 4.0}
 
 
 def has_vmath() -> bool:
@@ -65,7 +67,7 @@ def test_error_bound_against_float64(compiled, name):
     np.testing.assert_array_equal(got[big], want32[big])
     finite = ~nan & ~big
     err = _ulp_error(got[finite], want[finite])
-    bound = VMATH_ULP[name] if has_vmath() else LIBM_ULP
+    bound = (VMATH_ULP if has_vmath() else LIBM_ULP)[name]
     worst = int(np.argmax(err))
     assert err[worst] <= bound, (
         f"{name}({x[finite][worst]!r}) = {got[finite][worst]!r}: "
