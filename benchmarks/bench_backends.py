@@ -61,6 +61,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=float,
         help="least seconds a timed batch of calls lasts (default 0.05, quick 0.01)",
     )
+    parser.add_argument(
+        "--compile-runs",
+        type=int,
+        help="cold/warm compile runs per library, medians reported (default 3, "
+        "quick 1)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)  # lib name: cold/warm child
     return parser.parse_args(argv)
 
@@ -215,8 +221,9 @@ def child_main(lib: str) -> None:
     )
 
 
-def cold_warm(lib: str, threads: int, log) -> dict:
-    """Cold (empty cache) and warm (cache filled) runs, each a new process."""
+def cold_warm_once(lib: str, threads: int, log) -> dict:
+    """One cold (empty cache) and one warm (cache filled) run, each a new
+    process; {phase: the child's answer, or {"error": ...}}."""
     with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
         env = dict(
             os.environ,
@@ -241,6 +248,36 @@ def cold_warm(lib: str, threads: int, log) -> dict:
                 out[phase] = {"error": err}
                 continue
             out[phase] = json.loads(lines[-1])
+    return out
+
+
+def cold_warm(libs, threads: int, runs: int, log) -> dict:
+    """{lib: {phase: medians over `runs`}}; each run takes every lib in turn,
+    so that a slow spell of the machine does not fall on one library only."""
+    samples = {lib: {"cold": [], "warm": []} for lib in libs}
+    errors = {lib: {} for lib in libs}
+    for r in range(runs):
+        for lib in libs:
+            log(f"MLP step cold/warm compile: {lib} (run {r + 1} of {runs}) ...")
+            for phase, answer in cold_warm_once(lib, threads, log).items():
+                if "error" in answer:
+                    errors[lib][phase] = answer
+                else:
+                    samples[lib][phase].append(answer)
+    out = {}
+    for lib in libs:
+        out[lib] = {}
+        for phase, answers in samples[lib].items():
+            if not answers:
+                out[lib][phase] = errors[lib].get(phase, {"error": "no run"})
+                continue
+            firsts = [a["first_result_s"] for a in answers]
+            out[lib][phase] = {
+                "label": answers[0]["label"],
+                "import_s": statistics.median(a["import_s"] for a in answers),
+                "first_result_s": statistics.median(firsts),
+                "runs_s": firsts,
+            }
     return out
 
 
@@ -312,8 +349,23 @@ def workload_table(key, results, copy_time) -> list[str]:
 
 
 def compile_table(compile_results) -> list[str]:
+    runs = max(
+        (
+            len(p.get("runs_s", []))
+            for r in compile_results.values()
+            for p in r.values()
+        ),
+        default=0,
+    )
+    how = (
+        f"Medians of {runs} runs; cold's fastest and slowest in brackets."
+        if runs > 1
+        else "One run."
+    )
     lines = [
         "### MLP step: graph construction to first result, new process",
+        "",
+        how + " Each run is a new process; cold starts with an empty cache.",
         "",
         "| library | cold (empty cache) | warm (cache filled) | import |",
         "| --- | ---: | ---: | ---: |",
@@ -325,6 +377,9 @@ def compile_table(compile_results) -> list[str]:
             cells.append(
                 fmt_time(p.get("first_result_s")) if "error" not in p else "failed"
             )
+        spread = phases.get("cold", {}).get("runs_s", [])
+        if len(spread) > 1:
+            cells[0] += f" ({fmt_time(min(spread))}–{fmt_time(max(spread))})"
         label = next((p["label"] for p in phases.values() if "label" in p), lib)
         imp = phases.get("warm", {}).get("import_s")
         lines.append(f"| {label} | {cells[0]} | {cells[1]} | {fmt_time(imp)} |")
@@ -456,9 +511,8 @@ def main(argv=None) -> int:
         todo = [n for n in CHILD_LIBS if n in libs]
         if args.quick:
             todo = [n for n in todo if n in ("symgraph", "jax")]
-        for name in todo:
-            log(f"MLP step cold/warm compile: {name} ...")
-            compile_results[name] = cold_warm(name, args.threads, log)
+        runs = args.compile_runs or (1 if args.quick else 3)
+        compile_results = cold_warm(todo, args.threads, runs, log)
     info["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
 
     lines = report(

@@ -24,6 +24,7 @@ def test_bench_backends_smoke(tmp_path):
     workloads = "add_scalar,add_vec10,fused_1e6,softmax,matmul,mlp_step,mlp_compile"
     argv = ["--libs", "numpy,symgraph", "--workloads", workloads, "--rounds", "1"]
     argv += ["--min-time", "0.001", "--threads", "1", "--json", str(out)]
+    argv += ["--compile-runs", "2"]
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), *argv],
         capture_output=True,
@@ -52,3 +53,5 @@ def test_bench_backends_smoke(tmp_path):
     assert data["copy_times"]["fused_1e6"] > 0
     assert set(data["compile"]) == {"symgraph"}
     assert set(data["compile"]["symgraph"]) == {"cold", "warm"}
+    assert len(data["compile"]["symgraph"]["cold"]["runs_s"]) == 2
+    assert "Medians of 2 runs" in report
