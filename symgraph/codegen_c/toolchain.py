@@ -244,8 +244,8 @@ def _openmp_mvec_x86(cc: list[str], tmp: str) -> list[str]:
     """The command that probes OpenMP and libmvec with one build (x86-64).
 
     The probe's time is mostly its builds, and a usual Linux host passes both
-    tests: one shared library that calls OpenMP and a vectorised ``expf``
-    (and, on AVX-512, vmath.py's). When it fails, each is probed on its own.
+    tests: one shared library that calls OpenMP and a vectorised ``expf``.
+    When it fails, each is probed on its own.
     """
     code = (
         "#include <omp.h>\n" + simd_declarations(["expf"]) + "\nfloat x[64], y[64];\n"
@@ -253,24 +253,22 @@ def _openmp_mvec_x86(cc: list[str], tmp: str) -> list[str]:
         "void vexp(void) {\n#pragma omp simd\n"
         "  for (int i = 0; i < 64; i++) y[i] = expf(x[i]);\n}\n"
     )
-    Path(tmp, "omp_mvec.c").write_text(code + _vmath_probe_code())
+    Path(tmp, "omp_mvec.c").write_text(code)
     flags = ["-O2", "-march=native", "-fno-math-errno", "-fopenmp", "-fPIC"]
     link = ["-shared", BASE_LDFLAGS[0], "-lmvec", *BASE_LDFLAGS[1:]]
     return [*cc, *flags, "omp_mvec.c", "-o", "omp_mvec.so", *link]
 
 
 def _vmath_probe_code() -> str:
-    """C that builds vmath.py's expf into a loop, where the target has AVX-512."""
-    return (
-        "\n#ifdef __AVX512F__\n#include <math.h>\n"
-        + vmath.vmath_source(["expf"])
-        + "\nfloat vx[64], vy[64];\nvoid vmath_exp(void) {\n#pragma omp simd\n"
-        "  for (int i = 0; i < 64; i++) vy[i] = expf(vx[i]);\n}\n#endif\n"
-    )
+    """vmath.py's C, which only GCC with AVX-512 builds (its builtins)."""
+    return "#include <math.h>\n" + vmath.vmath_source(vmath.REPLACED) + "\n"
 
 
-def _built_vmath(library: Path) -> bool:
-    return b"_ZGVeN16v_sg_vexpf" in library.read_bytes()
+def _vmath_x86(cc: list[str], tmp: str) -> list[str]:
+    """The command that builds vmath.py's functions: an object file at -O0,
+    the quickest answer to whether this compiler takes them."""
+    Path(tmp, "vmath.c").write_text(_vmath_probe_code())
+    return [*cc, "-O0", "-march=native", "-fopenmp", "-c", "vmath.c", "-o", "vmath.o"]
 
 
 def _probe_mvec(cc: list[str], tmp: str, simd_flag: str) -> list[str]:
@@ -332,8 +330,9 @@ class _Probe:
         # finished, or else when the interpreter exits.
         self._cleanup = weakref.finalize(self, _cleanup, self.procs, self.tmp)
         runs = {}
-        if platform.machine() in ("x86_64", "AMD64"):  # the longest run first
+        if platform.machine() in ("x86_64", "AMD64"):  # the longest runs first
             runs["omp_mvec"] = _openmp_mvec_x86(self.argv, self.tmp)
+            runs["vmath"] = _vmath_x86(self.argv, self.tmp)
         runs["version"] = [*self.argv, "--version"]
         runs["march"] = [*self.argv, "-march=native", "-Q", "--help=target"]
         runs["lto"] = [*self.argv, "-print-prog-name=lto-wrapper"]
@@ -364,18 +363,20 @@ class _Probe:
         version = out["version"].strip().splitlines()
         if not version:
             return {"works": False}
-        mvec, vmath_built = None, False
+        mvec = None
         if rc.get("omp_mvec") == 0:
-            library = Path(self.tmp, "omp_mvec.so")
-            if re.search(rb"_ZGV[b-e]N\d+v_expf\0", library.read_bytes()):
+            if b"_ZGV" in Path(self.tmp, "omp_mvec.so").read_bytes():
                 mvec = _libmvec_x86_functions()
-                vmath_built = _built_vmath(library)
         has_openmp = mvec is not None
         if mvec is None:
             found = _probe_builds(self.argv, self.tmp)
             if found is None:
                 return {"works": False}
-            has_openmp, mvec, vmath_built = found
+            has_openmp, mvec = found
+        vmath_built = (
+            rc.get("vmath") == 0
+            and b"_ZGVeN16v_sg_vexpf" in Path(self.tmp, "vmath.o").read_bytes()
+        )
         march = re.search(r"^\s*-march=\s*(\S+)", out.get("march", ""), re.M)
         return {
             "works": True,
@@ -385,6 +386,7 @@ class _Probe:
             "mvec": mvec,
             "lto": rc.get("lto") == 0 and _is_lto_wrapper(out["lto"].strip()),
             "vmath": vmath_built
+            and has_openmp
             and rc.get("march") == 0
             and _vectorises_avx512(out["march"]),
         }
@@ -422,22 +424,16 @@ def _probe(cc: str) -> dict:
     return _Probe(cc).finish()
 
 
-def _probe_builds(argv: list[str], tmp: str) -> tuple[bool, list[str], bool] | None:
-    """(OpenMP works, libmvec functions, vmath.py's functions build) by one
-    build each, or None if nothing builds."""
+def _probe_builds(argv: list[str], tmp: str) -> tuple[bool, list[str]] | None:
+    """(OpenMP works, libmvec functions) by one build each, or None if nothing
+    builds."""
     shared = ["-fPIC", "-shared", *BASE_LDFLAGS]
     omp = "#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n"
     has_openmp = _builds(argv, tmp, omp, ["-fopenmp", *shared])
     if not has_openmp and not _builds(argv, tmp, "int f(void) { return 1; }\n", shared):
         return None
     simd_flag = "-fopenmp" if has_openmp else "-fopenmp-simd"
-    vmath_flags = ["-O2", "-march=native", "-fno-math-errno", "-fopenmp", *shared]
-    vmath_built = (
-        has_openmp
-        and _builds(argv, tmp, _vmath_probe_code(), vmath_flags)
-        and _built_vmath(Path(tmp, "probe.so"))
-    )
-    return has_openmp, _probe_mvec(argv, tmp, simd_flag), vmath_built
+    return has_openmp, _probe_mvec(argv, tmp, simd_flag)
 
 
 def _cache_path(cc: str) -> Path | None:
