@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-# (C name, name the unit's code calls): the functions this module replaces.
+# libm name -> the function that replaces it in generated code.
 REPLACED = {"expf": "sg_vexpf", "tanhf": "sg_vtanhf"}
 
 _CORE = r"""/* float32 exp and tanh for AVX-512 (symgraph/codegen_c/vmath.py): exp
