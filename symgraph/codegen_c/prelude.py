@@ -107,7 +107,8 @@ void sg_free(void *p)
     free(p);
 }
 
-SG_DRIVER static inline int sg_fail(sg_state *st, int64_t kind, int64_t where, int64_t a,
+SG_DRIVER
+static inline int sg_fail(sg_state *st, int64_t kind, int64_t where, int64_t a,
                    int64_t b, int64_t c, int64_t d, int64_t e, int64_t f)
 {
     st->info[0] = kind;
@@ -141,7 +142,8 @@ static inline int64_t sg_size(int nd, const int64_t *shape, int64_t itemsize)
 }
 
 /* Scratch buffer for an intermediate of `node`: slot `k` grown as needed. */
-SG_DRIVER static inline void *sg_scratch(sg_state *st, int k, int node, int nd,
+SG_DRIVER
+static inline void *sg_scratch(sg_state *st, int k, int node, int nd,
                         const int64_t *shape, int64_t itemsize)
 {
     int64_t n = sg_size(nd, shape, itemsize);
@@ -166,7 +168,8 @@ SG_DRIVER static inline void *sg_scratch(sg_state *st, int k, int node, int nd,
 
 /* Output `k`: the array Python passed when its shape is right, else a new
    buffer that Python takes over (pointer and size in info). */
-SG_DRIVER static inline void *sg_output(sg_state *st, const sg_array *a, int k, int node,
+SG_DRIVER
+static inline void *sg_output(sg_state *st, const sg_array *a, int k, int node,
                        int nd, const int64_t *shape, int64_t itemsize)
 {
     int64_t n = sg_size(nd, shape, itemsize);
@@ -202,7 +205,8 @@ SG_DRIVER static inline void *sg_output(sg_state *st, const sg_array *a, int k, 
 }
 
 /* Check argument `pos` (dtype, ndim, layout) and fill element strides. */
-SG_DRIVER static inline int sg_arg(sg_state *st, const sg_array *a, int pos, int type, int alias,
+SG_DRIVER
+static inline int sg_arg(sg_state *st, const sg_array *a, int pos, int type, int alias,
                   int nd, int64_t itemsize, int64_t *strides)
 {
     if (a->type != type && a->type != alias)
@@ -256,7 +260,8 @@ int omp_get_num_threads(void);
 int omp_get_max_threads(void);
 #endif
 
-SG_DRIVER static inline int sg_parallel(sg_kernel kernel, const void *args, int64_t n,
+SG_DRIVER
+static inline int sg_parallel(sg_kernel kernel, const void *args, int64_t n,
                               void *parts, size_t part_size)
 {
 #ifdef _OPENMP
