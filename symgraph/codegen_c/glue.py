@@ -11,7 +11,7 @@ For ``f = sg.function([x], x + 1)`` it reads::
             return slow(args)
         try:
             p0 = last[0]
-            if p0 is not None and refs(p0) == 3 and p0.shape == a0.shape:
+            if p0 is not None and refs(p0) == 3:
                 o0 = p0
             else:
                 o0 = empty(a0.shape, dt0)
@@ -27,6 +27,8 @@ For ``f = sg.function([x], x + 1)`` it reads::
 shared variable's previous value): when only ``last`` and this frame still
 refer to it (the caller dropped it, no view of it lives), it is written
 again instead of allocating; an array the caller keeps is never touched.
+Its shape is left to the C side (``sg_output``), which allocates a fresh
+buffer when it does not fit: comparing shapes here cost ~0.1 us a call.
 
 Everything else (conversions, error messages, threads) is ``slow``, the
 general path of :class:`~symgraph.codegen_c.runtime.CProgram`. The generated
@@ -102,8 +104,7 @@ def make_fast_call(program, function):
         shape = _local(pred, names)
         allocs += [
             f"        p{k} = last[{k}]",
-            f"        if p{k} is not None and refs(p{k}) == 3"
-            f" and p{k}.shape == {shape}:",
+            f"        if p{k} is not None and refs(p{k}) == 3:",
             f"            o{k} = p{k}",
             "        else:",
             f"            o{k} = empty({shape}, dt{k})",
