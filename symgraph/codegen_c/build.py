@@ -218,8 +218,6 @@ def compile_library(
 
     def meanwhile() -> None:  # not before: the compiler would start later
         jobs.append(Job(_load_ffi, ffi_path, cdef, name="symgraph-cdef"))
-        if link_blas:  # loading OpenBLAS (~12 ms) too, instead of after
-            blas.prepare_blas()
 
     def also(workdir: Path) -> None:
         _save_ffi(workdir, jobs[0].result)
