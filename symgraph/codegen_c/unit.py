@@ -160,7 +160,7 @@ class UnitRenderer:
 
             parts.append(cblas_source(body))
         if self.vmath:  # before the helpers: sg_sigmoidf calls expf
-            replaced = vmath.used_functions(helpers + body)
+            replaced = vmath.used_functions(called)
             if replaced:
                 parts.append(vmath.vmath_source(replaced))
                 used_mvec = [n for n in used_mvec if n not in replaced]

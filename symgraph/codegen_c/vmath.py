@@ -24,8 +24,6 @@ result never depends on its position in the array. The unit renames
 
 from __future__ import annotations
 
-import re
-
 # libm name -> the function that replaces it in generated code.
 REPLACED = {"expf": "sg_vexpf", "tanhf": "sg_vtanhf"}
 
@@ -107,9 +105,9 @@ __asm__(".pushsection .text\n.globl {name}\n.hidden {name}\n"
 _KERNELS = {"expf": ("sg_exp16", _EXP), "tanhf": ("sg_tanh16", _TANH)}
 
 
-def used_functions(code: str) -> list[str]:
-    """The libm names of `code` ("expf", "tanhf") that this module replaces."""
-    return sorted(n for n in REPLACED if re.search(rf"\b{n}\(", code))
+def used_functions(called) -> list[str]:
+    """Which of the function names `called` this module replaces."""
+    return sorted(REPLACED.keys() & set(called))
 
 
 def vmath_source(names) -> str:

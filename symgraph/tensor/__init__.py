@@ -1,8 +1,8 @@
 """The tensor namespace (Theano's ``theano.tensor``): ``import symgraph.tensor as T``.
 
 Constructors (``T.matrix``), elementwise maths (``T.exp``), reductions
-(``T.sum``), shape ops (``T.reshape``), array creation (``T.zeros``), indexing (``T.set_subtensor``),
-linear algebra (``T.dot``), and ``T.nnet``.
+(``T.sum``), shape ops (``T.reshape``), array creation (``T.zeros``),
+indexing (``T.set_subtensor``), linear algebra (``T.dot``), and ``T.nnet``.
 """
 
 # The op families publish their user-facing functions in __all__; this
