@@ -6,11 +6,23 @@ import numpy as np
 import pytest
 
 import symgraph as sg
-from symgraph.codegen_c import toolchain
+from symgraph.codegen_c import backend, diskcache, toolchain
 
 needs_cc = pytest.mark.skipif(
     not toolchain.compiler_works(), reason="no working C compiler"
 )
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty disk cache (its path), nothing compiled in memory, stats at 0."""
+    monkeypatch.setenv("SYMGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(diskcache, "stats", dict.fromkeys(diskcache.stats, 0))
+    diskcache.memory.clear()
+    backend.clear_memory_cache()
+    yield tmp_path / "cache"
+    diskcache.memory.clear()
+    backend.clear_memory_cache()
 
 
 def both(inputs, outputs, **kwargs):

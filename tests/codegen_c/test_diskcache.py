@@ -9,11 +9,8 @@ from symgraph.codegen_c import diskcache
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SYMGRAPH_CACHE_DIR", str(tmp_path / "cache"))
-    diskcache.memory.clear()
-    monkeypatch.setattr(diskcache, "stats", dict.fromkeys(diskcache.stats, 0))
-    return tmp_path / "cache"
+def _empty_cache(cache):  # every test here starts from one (conftest)
+    return cache
 
 
 def fake_build(payload=b"\x7fELF fake shared object"):

@@ -26,11 +26,8 @@ CDEF = "int twice(int);"
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SYMGRAPH_CACHE_DIR", str(tmp_path / "cache"))
-    diskcache.memory.clear()
-    yield tmp_path / "cache"
-    diskcache.memory.clear()
+def _empty_cache(cache):  # every test here starts from one (conftest)
+    return cache
 
 
 def reload(source=SRC, cdef=CDEF):

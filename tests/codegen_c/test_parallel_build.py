@@ -11,21 +11,11 @@ import pytest
 
 import symgraph as sg
 import symgraph.tensor as T
-from symgraph.codegen_c import backend, build, diskcache, toolchain
+from symgraph.codegen_c import backend, build, toolchain
 from symgraph.codegen_c.build import CompileError, compile_library
 from tests.codegen_c.conftest import assert_same, needs_cc
 
 pytestmark = needs_cc
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SYMGRAPH_CACHE_DIR", str(tmp_path / "cache"))
-    diskcache.memory.clear()
-    backend.clear_memory_cache()
-    yield
-    diskcache.memory.clear()
-    backend.clear_memory_cache()
 
 
 @pytest.fixture
