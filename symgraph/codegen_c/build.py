@@ -228,7 +228,10 @@ def compile_library(
         _save_ffi(entry.path, lambda: (ffi, record))  # an entry built without it
     if link_blas:
         blas.prepare_blas()  # before the loader pulls OpenBLAS in
-    lib = ffi.dlopen(str(entry.so_path))
+    # Never unloaded: arrays that C allocated and function states free their
+    # memory through the library, and at interpreter exit they may be
+    # collected after it (the in-memory cache keeps it loaded until then).
+    lib = ffi.dlopen(str(entry.so_path), ffi.RTLD_NOW | ffi.RTLD_NODELETE)
     result = CompiledLibrary(
         ffi, lib, entry.so_path, source, entry.source_path, entry.key
     )

@@ -398,3 +398,24 @@ def test_openmp_workers_spin_briefly_unless_the_user_says(env, want):
         check=True,
     )
     assert out.stdout.split("\n")[-2] == want
+
+
+_KEEP_TO_EXIT = """
+import numpy as np, symgraph as sg, symgraph.tensor as T
+n = T.lscalar("n")
+f = sg.function([n], T.arange(n) * 2.0, backend="c")  # C allocates the output
+dropped = [f(1 << 18) for _ in range(2)]
+kept = [f(1 << 18)]
+kept.append(kept)  # a cycle: freed by the last collection, after the modules
+print(kept[0][-1])
+"""
+
+
+def test_arrays_c_allocated_may_outlive_everything_at_exit():
+    # freed through the generated library: it must still be loaded when the
+    # interpreter's last collection reaches them
+    out = subprocess.run(
+        [sys.executable, "-c", _KEEP_TO_EXIT], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["524286.0"]
