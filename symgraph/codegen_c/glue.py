@@ -10,9 +10,10 @@ For ``f = sg.function([x], x + 1)`` it reads::
         if type(a0) is not ND:
             return slow(args)
         try:
-            p0 = last[0]
-            if p0 is not None and refs(p0) == 3:
-                o0 = p0
+            if refs(last[0]) == FREE and (
+                last[0].base is None or refs(last[0].base) == FREE
+            ):
+                o0 = last[0]
             else:
                 o0 = empty(a0.shape, dt0)
         except Exception:
@@ -24,11 +25,18 @@ For ``f = sg.function([x], x + 1)`` it reads::
         return o0
 
 ``last[0]`` is the array the previous call returned (for an update: the
-shared variable's previous value): when only ``last`` and this frame still
-refer to it (the caller dropped it, no view of it lives), it is written
-again instead of allocating; an array the caller keeps is never touched.
-Its shape is left to the C side (``sg_output``), which allocates a fresh
-buffer when it does not fit: comparing shapes here cost ~0.1 us a call.
+shared variable's previous value): when nothing but ``last`` refers to it
+(the caller dropped it, no view of it lives), it is written again instead
+of allocating; an array the caller keeps is never touched. Its shape is
+left to the C side (``sg_output``), which allocates a fresh buffer when it
+does not fit: comparing shapes here cost ~0.1 us a call. A buffer C
+allocated is a view of the memory it owns, and any view of that view has
+the same ``base``; so the base, too, must be referred to by that view alone.
+
+``FREE`` is what ``sys.getrefcount`` reads for such an object, measured at
+import on the same expressions (`_free_count`): CPython 3.14 borrows
+references on the operand stack, so a hard-coded count would be off by one
+there and reuse an array the caller still holds.
 
 Everything else (conversions, error messages, threads) is ``slow``, the
 general path of :class:`~symgraph.codegen_c.runtime.CProgram`. The generated
@@ -43,6 +51,36 @@ import sys
 import numpy as np
 
 from . import prelude
+
+
+def _free_count() -> int | None:
+    """What the fast call's reuse test reads for an unshared array, or None.
+
+    Runs the generated expressions on a view whose base nothing else holds,
+    then checks that one more holder of either raises the count: where it
+    does not, telling a dropped output from a kept one is not possible and
+    the fast call always allocates.
+    """
+    env = {"refs": sys.getrefcount}
+    exec(
+        "def probe(last):\n    return refs(last[0]), refs(last[0].base)\n",
+        env,
+    )
+    probe = env["probe"]
+    last = [np.empty(2)[1:]]
+    free, free_base = probe(last)
+    held = last[0]
+    held_count = probe(last)[0]
+    del held
+    held_base = last[0].base
+    held_base_count = probe(last)[1]
+    del held_base
+    if free != free_base or held_count != free + 1 or held_base_count != free + 1:
+        return None
+    return free
+
+
+FREE = _free_count()
 
 
 def _local(expr: str, names: dict) -> str:
@@ -89,11 +127,10 @@ def make_fast_call(program, function):
     outs, allocs = [], []
     # last[k]: what output k held before this call: the array returned last
     # time, or an updated variable's previous value. When nothing else refers
-    # to it any more (refs: last, p<k> and the call itself), it is written
-    # again instead of allocating: fresh memory costs a page fault per 4 KiB
-    # on first touch (about 1.5 ms per 40 MB).
+    # to it any more, it is written again instead of allocating: fresh memory
+    # costs a page fault per 4 KiB on first touch (about 1.5 ms per 40 MB).
     last = env["last"] = [None] * len(seg.out_dtypes)
-    env["refs"] = sys.getrefcount
+    env["refs"], env["FREE"] = sys.getrefcount, FREE
     for k, (pred, dtype) in enumerate(
         zip(seg.prediction_text, seg.out_dtypes, strict=False)
     ):
@@ -102,13 +139,16 @@ def make_fast_call(program, function):
             outs.append("None")
             continue
         shape = _local(pred, names)
-        allocs += [
-            f"        p{k} = last[{k}]",
-            f"        if p{k} is not None and refs(p{k}) == 3:",
-            f"            o{k} = p{k}",
-            "        else:",
-            f"            o{k} = empty({shape}, dt{k})",
-        ]
+        if FREE is None:
+            allocs.append(f"        o{k} = empty({shape}, dt{k})")
+        else:
+            allocs += [
+                f"        if refs(last[{k}]) == FREE and (last[{k}].base is None"
+                f" or refs(last[{k}].base) == FREE):",
+                f"            o{k} = last[{k}]",
+                "        else:",
+                f"            o{k} = empty({shape}, dt{k})",
+            ]
         outs.append(f"o{k}")
     if allocs:  # a shape guessed from a wrong argument may not be valid
         lines += [
@@ -143,9 +183,15 @@ def make_fast_call(program, function):
         return deliver(program.run(args))
 
     def finish(rc, args, outs):
-        if rc == prelude.SG_FRESH:
-            return deliver(program.finish_fresh(seg, outs, program.state))
-        return slow(args)
+        if rc != prelude.SG_FRESH:
+            return slow(args)
+        # C allocated some outputs: they, too, may be reused next time.
+        values = program.finish_fresh(seg, outs, program.state)
+        previous = [var._value for var in program.updated]
+        result = deliver(values)
+        kept = zip(values[:n_out], outs[:n_out], strict=True)
+        last[:] = [v if o is not None else None for v, o in kept] + previous
+        return result
 
     env["slow"], env["finish"] = slow, finish
     exec(compile(source, f"<symgraph fast call of {function.label}>", "exec"), env)

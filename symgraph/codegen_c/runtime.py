@@ -230,7 +230,9 @@ class CProgram:
         }
         for cell in self.compiled.output_cells:
             value = cells[cell]
-            if cell in seen or cell not in fresh or value.base is not None:
+            # C's outputs are new memory (a view when C allocated it); the
+            # rest (inputs, shared values, Python ops' results) are copied.
+            if cell in seen or cell not in fresh:
                 value = np.array(value, copy=True)
             seen.add(cell)
             result.append(value)

@@ -177,6 +177,33 @@ def test_a_dropped_output_is_reused_and_a_kept_one_never_is():
     np.testing.assert_array_equal(f(np.arange(5.0))[1], np.arange(5.0) * 2)
 
 
+def test_big_outputs_are_aligned_and_reused_like_the_others():
+    x = T.vector("x")
+    f = sg.function([x], x * 3.0, backend="c")
+    a = rng.standard_normal(1 << 18)  # 2 MiB: NumPy's buffer is misaligned
+    first = f(a)
+    assert first.ctypes.data % 64 == 0  # C refused it and allocated
+    first_id = id(first)
+    del first
+    again = f(a)  # the aligned buffer is offered again
+    assert id(again) == first_id
+    np.testing.assert_array_equal(again, a * 3.0)
+    view = again[::2]  # a view's base is C's buffer, not `again`
+    del again
+    third = f(a + 1)
+    assert not np.shares_memory(view, third)
+    np.testing.assert_array_equal(view, a[::2] * 3.0)
+
+
+def test_reuse_reads_this_interpreters_reference_counts():
+    from symgraph.codegen_c import glue
+
+    assert glue.FREE is not None  # else every call would allocate
+    x = T.vector("x")
+    f = sg.function([x], x + 1, backend="c")
+    assert "== FREE" in f.program.fast_call.source
+
+
 def test_scalar_and_empty_outputs():
     x = T.vector("x")
     f = sg.function([x], [x.sum(), x[:0] + 1, x.shape], backend="c")
