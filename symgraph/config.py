@@ -33,9 +33,13 @@ class Config:
 
     def __setattr__(self, name: str, value) -> None:
         if name == "floatX" and value not in _FLOAT_TYPES:
-            raise ValueError(f"config.floatX must be one of {_FLOAT_TYPES}, got {value!r}")
+            raise ValueError(
+                f"config.floatX must be one of {_FLOAT_TYPES}, got {value!r}"
+            )
         if name == "backend" and value not in _BACKENDS:
-            raise ValueError(f"config.backend must be one of {_BACKENDS}, got {value!r}")
+            raise ValueError(
+                f"config.backend must be one of {_BACKENDS}, got {value!r}"
+            )
         if name == "optimizer" and value not in _OPTIMIZERS:
             raise ValueError(
                 f"config.optimizer must be one of {_OPTIMIZERS}, got {value!r}"

@@ -61,7 +61,7 @@ def _points(points, like: list[Variable], func: str, what: str) -> list[Variable
             f"{func}: got {len(points)} eval_points for {len(like)} {what} variables"
         )
     result = []
-    for i, (p, v) in enumerate(zip(points, like)):
+    for i, (p, v) in enumerate(zip(points, like, strict=True)):
         p = as_tensor_variable(p)
         if not _fits(p, v):
             raise ValueError(
@@ -100,7 +100,7 @@ def Lop(
         wrt,
         consider_constant=consider_constant,
         disconnected_inputs=disconnected_inputs,
-        known_grads=dict(zip(outputs, points)),
+        known_grads=dict(zip(outputs, points, strict=True)),
     )
 
 
@@ -140,7 +140,7 @@ def Rop(
                 "variables have tangents"
             )
     tangents: dict[Variable, Variable] = dict(
-        zip(inputs, _points(eval_points, inputs, "Rop", "wrt"))
+        zip(inputs, _points(eval_points, inputs, "Rop", "wrt"), strict=True)
     )
     for node in io_toposort(inputs, outputs):
         points = [tangents.get(x) for x in node.inputs]
@@ -149,7 +149,7 @@ def Rop(
         results = node.op.R_op(list(node.inputs), points)
         if results is None:
             results = _rop_from_lop(node, points)
-        for pos, (out, t) in enumerate(zip(node.outputs, results)):
+        for pos, (out, t) in enumerate(zip(node.outputs, results, strict=True)):
             if t is None or is_disconnected(t) or not _is_float(out):
                 continue
             if is_null(t):
@@ -202,7 +202,7 @@ def _rop_from_lop(node, points) -> list:
     ]
     pullback = node.op.L_op(list(node.inputs), list(node.outputs), cotangents)
     terms = []
-    for x, g, v in zip(node.inputs, pullback, points):
+    for x, g, v in zip(node.inputs, pullback, points, strict=True):
         if v is None or not _is_float(x) or is_disconnected(g):
             continue
         if is_null(g):
@@ -213,11 +213,11 @@ def _rop_from_lop(node, points) -> list:
     inner = terms[0] if len(terms) == 1 else add(*terms)
     outs, us = list(dummies), list(dummies.values())
     tangents = grad(inner, us, disconnected_inputs="ignore", return_disconnected="none")
-    found = [(out, t) for out, t in zip(outs, tangents) if t is not None]
+    found = [(out, t) for out, t in zip(outs, tangents, strict=True) if t is not None]
     values = [t for _, t in found]
     if set(ancestors(values)) & set(us):
         values = clone_replace(values, {u: out for out, u in dummies.items()})
-    by_output = {out: t for (out, _), t in zip(found, values)}
+    by_output = {out: t for (out, _), t in zip(found, values, strict=True)}
     return [by_output.get(out) for out in node.outputs]
 
 
@@ -262,7 +262,7 @@ def jacobian(
     rows = vectorize_graph(vjps, {u: _eye_like(flat)})
     results = [
         J if expression.ndim == 1 else _reshape(J, [*_shape(expression), *_shape(x)])
-        for J, x in zip(rows, inputs)
+        for J, x in zip(rows, inputs, strict=True)
     ]
     return results[0] if single else results
 

@@ -81,7 +81,7 @@ def verify_grad(
         analytic = [np.asarray(g, "float64") for g in analytic_fn(*points)]
         cost_fn = function(inputs64, cost64, backend=backend, on_unused_input="ignore")
 
-        for i, (p, g) in enumerate(zip(base, analytic)):
+        for i, (p, g) in enumerate(zip(base, analytic, strict=True)):
             var = inputs[i]
             if p.size <= max_elements:
                 units = np.eye(p.size).reshape(p.size, *p.shape)
@@ -107,7 +107,7 @@ def _build(fun, points, dtypes):
     """Symbolic inputs like the points (static size 1 where they have 1)."""
     inputs = [
         TensorType(d, tuple(1 if s == 1 else None for s in p.shape))(f"x{i}")
-        for i, (d, p) in enumerate(zip(dtypes, points))
+        for i, (d, p) in enumerate(zip(dtypes, points, strict=True))
     ]
     out = fun(*inputs)
     if not isinstance(out, Variable):

@@ -79,9 +79,13 @@ def unbroadcast(g: Variable, like: Variable) -> Variable:
     lead = g.ndim - like.ndim
     if lead > 0:
         g = sum_(g, axis=tuple(range(lead)))
+    # strict=False: a faulty rule may give g fewer dims than like; the caller's
+    # shape check (_checked) reports that with a clearer message
     axes = tuple(
         i
-        for i, (want, got) in enumerate(zip(like.type.shape, g.type.shape))
+        for i, (want, got) in enumerate(
+            zip(like.type.shape, g.type.shape, strict=False)
+        )
         if want == 1 and got != 1
     )
     if axes:
@@ -189,10 +193,11 @@ def _backpropagate(seeds, wrt_list, constants):
         reached.update(node.inputs[k] for k in wanted)
         if not any(_is_float(node.inputs[k]) for k in wanted):
             continue  # only integer inputs: they get no gradient
-        if not any(o in grads for o, ok in zip(node.outputs, live) if ok):
+        if not any(o in grads for o, ok in zip(node.outputs, live, strict=True) if ok):
             continue  # reached only through integer values: zero gradient
         output_grads = [
-            _total(o, grads.get(o) if ok else None) for o, ok in zip(node.outputs, live)
+            _total(o, grads.get(o) if ok else None)
+            for o, ok in zip(node.outputs, live, strict=True)
         ]
         null = next((g for g in output_grads if is_null(g)), None)
         if null is not None:  # an undefined gradient stays undefined upstream
@@ -343,7 +348,7 @@ def _fits(g: Variable, x: Variable) -> bool:
     and static size 1 wherever ``x`` has it (so broadcasting stays the same)?"""
     return g.ndim == x.ndim and all(
         (a == 1) if b == 1 else (a is None or b is None or a == b)
-        for a, b in zip(g.type.shape, x.type.shape)
+        for a, b in zip(g.type.shape, x.type.shape, strict=True)
     )
 
 

@@ -175,7 +175,10 @@ class TensorType:
             isinstance(other, TensorType)
             and self.dtype == other.dtype
             and self.ndim == other.ndim
-            and all(s is None or s == o for s, o in zip(self.shape, other.shape))
+            and all(
+                s is None or s == o
+                for s, o in zip(self.shape, other.shape, strict=True)
+            )
         )
 
     def describe(self) -> str:
@@ -211,13 +214,15 @@ class TensorType:
         else:
             if isinstance(value, (Variable, str, bytes)) or value is None:
                 raise TypeError(
-                    f"expected {_article(self.describe())}, got {_describe_value(value)}"
+                    f"expected {_article(self.describe())}, "
+                    f"got {_describe_value(value)}"
                 )
             try:
                 arr = np.asarray(value)
             except (ValueError, TypeError) as exc:
                 raise TypeError(
-                    f"expected {_article(self.describe())}, got {_describe_value(value)} "
+                    f"expected {_article(self.describe())}, "
+                    f"got {_describe_value(value)} "
                     f"that NumPy cannot turn into an array ({exc})"
                 ) from None
             from_python = True
@@ -232,7 +237,7 @@ class TensorType:
             )
         if arr.dtype.name != self.dtype:
             arr = self._cast(arr, value, from_python, allow_downcast)
-        for axis, (want, got) in enumerate(zip(self.shape, arr.shape)):
+        for axis, (want, got) in enumerate(zip(self.shape, arr.shape, strict=True)):
             if want is not None and want != got:
                 raise ValueError(
                     f"expected {_article(self.describe())}, got shape {arr.shape}: "
@@ -645,12 +650,12 @@ def clone_replace(
         _check_replacement(old, new)
     for node in toposort(outs):
         new_inputs = [memo.get(v, v) for v in node.inputs]
-        if all(n is o for n, o in zip(new_inputs, node.inputs)):
+        if all(n is o for n, o in zip(new_inputs, node.inputs, strict=True)):
             continue
         if all(o in memo for o in node.outputs):
             continue
         new_node = node.clone_with_new_inputs(new_inputs)
-        for old, new in zip(node.outputs, new_node.outputs):
+        for old, new in zip(node.outputs, new_node.outputs, strict=True):
             memo.setdefault(old, new)
     result = [memo.get(v, v) for v in outs]
     return result[0] if single else result

@@ -103,7 +103,9 @@ class Op:
         """Forward-mode rule; ``None`` means: derive it from two L-ops."""
         return None
 
-    def infer_shape(self, fgraph, node: Apply, input_shapes: list[tuple]) -> list[tuple]:
+    def infer_shape(
+        self, fgraph, node: Apply, input_shapes: list[tuple]
+    ) -> list[tuple]:
         raise NotImplementedError(f"{type(self).__name__} has no infer_shape")
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:

@@ -90,7 +90,13 @@ def _print_tree(root, ids, lines, print_type) -> None:
         inputs = var.owner.inputs
         for i in reversed(range(len(inputs))):
             last = i == len(inputs) - 1
-            stack.append((inputs[i], child_prefix + " |", child_prefix + ("  " if last else " |")))
+            stack.append(
+                (
+                    inputs[i],
+                    child_prefix + " |",
+                    child_prefix + ("  " if last else " |"),
+                )
+            )
 
 
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "true_div": "/", "pow": "**"}
@@ -129,7 +135,10 @@ def _pp(root, memo) -> str:
         name = getattr(getattr(op, "scalar_op", None), "name", None)
         if name in _INFIX and len(args) >= 2:
             text = "(" + f" {_INFIX[name]} ".join(args) + ")"
-        elif type(op).__name__ == "DimShuffle" and op.kept == tuple(range(op.input_ndim)):
+        elif (
+            type(op).__name__ == "DimShuffle"
+            and op.kept == tuple(range(op.input_ndim))
+        ):
             text = args[0]  # only inserts broadcast axes: invisible in maths
         else:
             text = f"{name or op}({', '.join(args)})"
@@ -152,7 +161,11 @@ def dot(obj, outfile: str | None = None, format: str = "svg") -> str:
     'digraph symgraph {'
     """
     outputs = _outputs_of(obj)
-    lines = ["digraph symgraph {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=10];']
+    lines = [
+        "digraph symgraph {",
+        "  rankdir=TB;",
+        '  node [fontname="Helvetica", fontsize=10];',
+    ]
     source: dict = {}  # variable -> the DOT id its edges start from
     for var in ancestors(outputs):
         if var.owner is None:
@@ -163,7 +176,9 @@ def dot(obj, outfile: str | None = None, format: str = "svg") -> str:
             )
             source[var] = f"v{len(source)}"
             label = f"{_escape(_describe_leaf(var))}\\n{_escape(str(var.type))}"
-            lines.append(f'  {source[var]} [label="{label}", style=filled, fillcolor={color}];')
+            lines.append(
+                f'  {source[var]} [label="{label}", style=filled, fillcolor={color}];'
+            )
     for k, node in enumerate(toposort(outputs)):
         box = f"n{k}"
         lines.append(f'  {box} [shape=box, label="{_escape(str(node.op))}"];')
@@ -192,5 +207,10 @@ def _escape(text: str) -> str:
 def _render(source: str, outfile: str, format: str) -> None:
     exe = shutil.which("dot")
     if exe is None:
-        raise RuntimeError("printing.dot: rendering needs Graphviz's `dot` program (apt install graphviz); the source is returned either way")
-    subprocess.run([exe, f"-T{format}", "-o", outfile], input=source.encode(), check=True)
+        raise RuntimeError(
+            "printing.dot: rendering needs Graphviz's `dot` program "
+            "(apt install graphviz); the source is returned either way"
+        )
+    subprocess.run(
+        [exe, f"-T{format}", "-o", outfile], input=source.encode(), check=True
+    )

@@ -7,7 +7,14 @@ import numpy as np
 from symgraph.graph import SharedVariable, TensorType
 
 
-def shared(value, name: str | None = None, *, borrow: bool = False, shape=None, allow_downcast=None) -> SharedVariable:
+def shared(
+    value,
+    name: str | None = None,
+    *,
+    borrow: bool = False,
+    shape=None,
+    allow_downcast=None,
+) -> SharedVariable:
     """A shared variable holding ``value`` (copied unless ``borrow=True``).
 
     Its static shape is unknown (values may change size with ``set_value``)

@@ -130,8 +130,14 @@ def to_sympy(expr: Variable, symbols: dict | None = None):
         if isinstance(v, Constant):
             stack.pop()
             if v.data.size != 1 and not np.all(v.data == v.data.flat[0]):
-                raise NotImplementedError(f"to_sympy: the constant {v} holds several values")
-            memo[v] = sp.nsimplify(v.data.flat[0].item()) if v.dtype.startswith(("int", "uint")) else sp.Float(v.data.flat[0].item())
+                raise NotImplementedError(
+                    f"to_sympy: the constant {v} holds several values"
+                )
+            memo[v] = (
+                sp.nsimplify(v.data.flat[0].item())
+                if v.dtype.startswith(("int", "uint"))
+                else sp.Float(v.data.flat[0].item())
+            )
             continue
         if node is None:
             stack.pop()
@@ -164,11 +170,13 @@ def from_sympy(expr, variables: dict, dtype: str | None = None) -> Variable:
 
     variables = {str(k): v for k, v in variables.items()}
     if dtype is None:
-        dtype = promote(*(v.dtype for v in variables.values())) if variables else "float64"
+        dtype = (
+            promote(*(v.dtype for v in variables.values())) if variables else "float64"
+        )
         if not dtype.startswith("float"):
             dtype = "float64"
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def build(e):
         if e.is_Symbol:
             if str(e) not in variables:
@@ -180,9 +188,17 @@ def from_sympy(expr, variables: dict, dtype: str | None = None) -> Variable:
         if e.is_Add:
             return M.add(*args)
         if e.is_Mul:
-            num = [a for a, raw in zip(args, e.args) if not _is_inverse(raw)]
+            num = [
+                a for a, raw in zip(args, e.args, strict=True) if not _is_inverse(raw)
+            ]
             den = [build(1 / raw) for raw in e.args if _is_inverse(raw)]
-            top = num[0] if len(num) == 1 else M.mul(*num) if num else Constant(_scalar_type(dtype), 1.0)
+            top = (
+                num[0]
+                if len(num) == 1
+                else M.mul(*num)
+                if num
+                else Constant(_scalar_type(dtype), 1.0)
+            )
             if not den:
                 return top
             return M.true_div(top, den[0] if len(den) == 1 else M.mul(*den))
@@ -242,7 +258,9 @@ def simplify_composite(composite, dtypes: tuple | list):
     except NotImplementedError:
         return None
     result: list = []
-    worker = threading.Thread(target=lambda: result.append(sp.simplify(expr)), daemon=True)
+    worker = threading.Thread(
+        target=lambda: result.append(sp.simplify(expr)), daemon=True
+    )
     start = time.perf_counter()
     worker.start()
     worker.join(SIMPLIFY_SECONDS)

@@ -25,8 +25,9 @@ class TensorMethods:
     # -- no truth value, no iteration: these are common Python traps
     def __bool__(self):
         raise TypeError(
-            f"the symbolic variable {self} has no truth value; use T.switch(cond, a, b) "
-            "or sg.ifelse(cond, a, b) instead of `if` / `and` / `or`"
+            f"the symbolic variable {self} has no truth value; use "
+            "T.switch(cond, a, b) or sg.ifelse(cond, a, b) instead of "
+            "`if` / `and` / `or`"
         )
 
     def __iter__(self):

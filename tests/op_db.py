@@ -51,7 +51,9 @@ def sample(domain, shape, dtype, rng) -> np.ndarray:
         if domain == "positive":
             low = 1
         elif domain == "nonzero":
-            values = rng.integers(1, high, size=shape) * rng.choice([-1, 1] if low < 0 else [1], size=shape)
+            values = rng.integers(1, high, size=shape) * rng.choice(
+                [-1, 1] if low < 0 else [1], size=shape
+            )
             return values.astype(dtype)
         elif isinstance(domain, tuple):
             low, high = int(domain[0]), int(domain[1]) + 1
@@ -115,12 +117,15 @@ class OpInfo:
 
         return [
             TensorType(d, tuple(1 if s == 1 else None for s in shp))(f"a{i}")
-            for i, (shp, d) in enumerate(zip(shapes, dtypes))
+            for i, (shp, d) in enumerate(zip(shapes, dtypes, strict=True))
         ]
 
     def make_values(self, shapes, dtypes, seed=0):
         rng = np.random.default_rng(seed)
-        return [sample(dom, shp, d, rng) for dom, shp, d in zip(self.domains, shapes, dtypes)]
+        return [
+            sample(dom, shp, d, rng)
+            for dom, shp, d in zip(self.domains, shapes, dtypes, strict=True)
+        ]
 
     def cases(self):
         """(shapes, dtypes) pairs for the forward tests."""

@@ -62,6 +62,11 @@ def test_variable_methods(name):
 
     x = T.matrix("x")
     value = getattr(x, name)
-    args = {"astype": ("float32",), "clip": (0, 1), "dimshuffle": (1, 0), "reshape": ((-1,),)}.get(name, ())
+    args = {
+        "astype": ("float32",),
+        "clip": (0, 1),
+        "dimshuffle": (1, 0),
+        "reshape": ((-1,),),
+    }.get(name, ())
     result = value if name == "T" else value(*args)
     assert result is not None

@@ -371,7 +371,7 @@ def test_rop_and_lop_of_every_op_db_record(info):
 
     def ref(*diff_values):
         full = list(values)
-        for pos, v in zip(wrt, diff_values):
+        for pos, v in zip(wrt, diff_values, strict=True):
             full[pos] = v
         with np.errstate(all="ignore"):
             return np.asarray(info.ref(*full), "float64")
@@ -386,9 +386,12 @@ def test_rop_and_lop_of_every_op_db_record(info):
         [jv, *vj], list(inputs) + tangent_vars + [u], *values, *tangents, u_value
     )
     tol = {"rtol": 2e-2, "atol": 2e-2} if coarse else {"rtol": 1e-5, "atol": 1e-6}
-    want_jv = sum(np.tensordot(J, t, axes=t.ndim) for J, t in zip(jacobians, tangents))
+    want_jv = sum(
+        np.tensordot(J, t, axes=t.ndim)
+        for J, t in zip(jacobians, tangents, strict=True)
+    )
     np.testing.assert_allclose(got_jv, want_jv, err_msg="Rop", **tol)
-    for J, g in zip(jacobians, got_vj):
+    for J, g in zip(jacobians, got_vj, strict=True):
         want = np.tensordot(u_value, J, axes=u_value.ndim)
         np.testing.assert_allclose(g, want, err_msg="Lop", **tol)
 
@@ -408,7 +411,7 @@ def test_derivative_graphs_agree_on_the_c_backend(name):
     args = inputs + vs
     want = sg.function(args, outputs, backend="python", on_unused_input="ignore")
     got = sg.function(args, outputs, backend="c", on_unused_input="ignore")
-    for a, b in zip(got(*values, *tangents), want(*values, *tangents)):
+    for a, b in zip(got(*values, *tangents), want(*values, *tangents), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 

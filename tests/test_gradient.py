@@ -460,7 +460,7 @@ def test_chain_gradient_is_right():
 
     def fun(*weights):
         h = T.constant(x0)
-        for w, b in zip(weights, biases):
+        for w, b in zip(weights, biases, strict=True):
             h = T.tanh(h @ w + b)
         return h.sum()
 

@@ -20,7 +20,9 @@ from symgraph.graph import (
 
 def test_tensor_type_validation_and_equality():
     t = TensorType("float32", (None, 3))
-    assert t == TensorType(np.float32, [None, 3]) and hash(t) == hash(TensorType("float32", (None, 3)))
+    assert t == TensorType(np.float32, [None, 3]) and (
+        hash(t) == hash(TensorType("float32", (None, 3)))
+    )
     assert t.ndim == 2 and t.broadcastable == (False, False)
     assert TensorType("float64", (1, None)).broadcastable == (True, False)
     with pytest.raises(TypeError, match="not supported"):
@@ -76,7 +78,9 @@ def test_conflicting_static_shapes_fail_at_build_time():
 
 
 def test_conflicting_dtypes_fail_at_build_time():
-    with pytest.raises(TypeError, match="sub is not defined for dtypes bool, bool.*'flag'.*'other'"):
+    with pytest.raises(
+        TypeError, match="sub is not defined for dtypes bool, bool.*'flag'.*'other'"
+    ):
         T.vector("flag", dtype="bool") - T.vector("other", dtype="bool")
 
 
@@ -115,7 +119,10 @@ def test_walks_and_clone_replace():
     nodes = toposort([out])
     assert nodes.index(a.owner) < nodes.index(b.owner) < nodes.index(out.owner)
     assert set(graph_inputs([out])) >= {x, y}
-    assert io_toposort([a], [out]) == [b.owner, out.owner] or io_toposort([a], [out])[-1] is out.owner
+    assert (
+        io_toposort([a], [out]) == [b.owner, out.owner]
+        or io_toposort([a], [out])[-1] is out.owner
+    )
     assert a in ancestors([out])
     z = T.vector("z")
     new = clone_replace(out, {y: z})

@@ -1,4 +1,5 @@
-"""SymPy bridge: from_sympy(to_sympy(e)) evaluates like e for the elementwise families."""
+"""SymPy bridge: from_sympy(to_sympy(e)) evaluates like e for the elementwise
+families."""
 
 from __future__ import annotations
 

@@ -46,17 +46,22 @@ def vectorize_graph(
     for node in io_toposort(list(stacked) + list(memo), list(outputs)):
         flags = tuple(x in stacked for x in node.inputs)
         inputs = [
-            stacked[x] if f else memo.get(x, x) for x, f in zip(node.inputs, flags)
+            stacked[x] if f else memo.get(x, x)
+            for x, f in zip(node.inputs, flags, strict=True)
         ]
         if not any(flags):
-            if any(new is not old for new, old in zip(inputs, node.inputs)):
+            if any(
+                new is not old for new, old in zip(inputs, node.inputs, strict=True)
+            ):
                 for old, new in zip(
-                    node.outputs, node.clone_with_new_inputs(inputs).outputs
+                    node.outputs,
+                    node.clone_with_new_inputs(inputs).outputs,
+                    strict=True,
                 ):
                     memo[old] = new
             continue
         for old, (new, is_batched) in zip(
-            node.outputs, batch_rule(node.op, node, inputs, flags)
+            node.outputs, batch_rule(node.op, node, inputs, flags), strict=True
         ):
             if is_batched:
                 stacked[old] = new
@@ -103,7 +108,7 @@ def _dimshuffle(x: Variable, order) -> Variable:
 
 def _elemwise(op, node, inputs, flags):
     # all inputs of an Elemwise node have the same ndim: pad the unbatched
-    padded = [x if f else _pad_left(x) for x, f in zip(inputs, flags)]
+    padded = [x if f else _pad_left(x) for x, f in zip(inputs, flags, strict=True)]
     return [(out, True) for out in op.make_node(*padded).outputs]
 
 
@@ -156,8 +161,8 @@ def _subtensor(op, node, inputs, flags):
 
 def _inc_subtensor(op, node, inputs, flags):
     from symgraph.ops.creation import alloc
-    from symgraph.ops.shape import shape_i, shape_tuple
     from symgraph.ops.index_layout import FULL
+    from symgraph.ops.shape import shape_i, shape_tuple
 
     x, y, *index = inputs
     if any(flags[2:]):
@@ -174,7 +179,7 @@ def _inc_subtensor(op, node, inputs, flags):
 
 def _matmul(op, node, inputs, flags):
     # Matmul broadcasts stacks: the unbatched operand gets a size-1 axis
-    a, b = (x if f else _pad_left(x) for x, f in zip(inputs, flags))
+    a, b = (x if f else _pad_left(x) for x, f in zip(inputs, flags, strict=True))
     return [(op(a, b), True)]
 
 
@@ -242,7 +247,7 @@ class Batched(Op):
     def _core_inputs(self, inputs):
         return [
             TensorType(x.dtype, x.type.shape[1:])() if b else x
-            for x, b in zip(inputs, self.batched)
+            for x, b in zip(inputs, self.batched, strict=True)
         ]
 
     def make_node(self, *inputs) -> Apply:
@@ -251,7 +256,9 @@ class Batched(Op):
                 f"{self}: expected {len(self.batched)} inputs, some batched"
             )
         core = self.core_op.make_node(*self._core_inputs(inputs))
-        sizes = {x.type.shape[0] for x, b in zip(inputs, self.batched) if b} - {None}
+        sizes = {
+            x.type.shape[0] for x, b in zip(inputs, self.batched, strict=True) if b
+        } - {None}
         size = sizes.pop() if len(sizes) == 1 else None
         outputs = [TensorType(o.dtype, (size, *o.type.shape))() for o in core.outputs]
         node = Apply(self, inputs, outputs)
@@ -265,7 +272,7 @@ class Batched(Op):
 
     def perform(self, node, inputs, output_storage) -> None:
         core = self._core_node(node)
-        sizes = {x.shape[0] for x, b in zip(inputs, self.batched) if b}
+        sizes = {x.shape[0] for x, b in zip(inputs, self.batched, strict=True) if b}
         if len(sizes) != 1:
             raise ValueError(
                 f"{self}: the batched inputs have different sizes {sorted(sizes)}"
@@ -275,13 +282,13 @@ class Batched(Op):
         for k in range(max(size, 1)):  # an empty batch still runs once, for the shapes
             args = [
                 (x[k] if size else np.zeros(x.shape[1:], x.dtype)) if b else x
-                for x, b in zip(inputs, self.batched)
+                for x, b in zip(inputs, self.batched, strict=True)
             ]
             storage = [[None] for _ in node.outputs]
             self.core_op.perform(core, args, storage)
-            for out, cell in zip(slices, storage):
+            for out, cell in zip(slices, storage, strict=True):
                 out.append(np.asarray(cell[0]))
-        for cell, values, var in zip(output_storage, slices, node.outputs):
+        for cell, values, var in zip(output_storage, slices, node.outputs, strict=True):
             stacked = np.stack(values) if size else np.empty((0, *values[0].shape))
             cell[0] = stacked.astype(var.dtype, copy=False)
 
@@ -298,9 +305,11 @@ class Batched(Op):
         core = self.core_op.make_node(*core_inputs)
         core_gz = [o.type() for o in core.outputs]
         core_grads = self.core_op.L_op(core_inputs, core.outputs, core_gz)
-        mapping = {c: x for c, x, b in zip(core_inputs, inputs, self.batched) if b}
-        mapping.update(zip(core.outputs, outputs))
-        mapping.update(zip(core_gz, output_grads))
+        mapping = {
+            c: x for c, x, b in zip(core_inputs, inputs, self.batched, strict=True) if b
+        }
+        mapping.update(zip(core.outputs, outputs, strict=True))
+        mapping.update(zip(core_gz, output_grads, strict=True))
         tensors = [
             k
             for k, g in enumerate(core_grads)
@@ -308,7 +317,7 @@ class Batched(Op):
         ]
         stacked = vectorize_graph([core_grads[k] for k in tensors], mapping)
         result = list(core_grads)
-        for k, g in zip(tensors, stacked):
+        for k, g in zip(tensors, stacked, strict=True):
             result[k] = g if self.batched[k] else sum_(g, axis=0)
         return result
 
@@ -316,9 +325,11 @@ class Batched(Op):
         from symgraph.ops.shape import shape_i
 
         core = self._core_node(node)
-        core_shapes = [s[1:] if b else s for s, b in zip(input_shapes, self.batched)]
-        size = next(s[0] for s, b in zip(input_shapes, self.batched) if b)
-        placeholders = {c for c, b in zip(core.inputs, self.batched) if b}
+        core_shapes = [
+            s[1:] if b else s for s, b in zip(input_shapes, self.batched, strict=True)
+        ]
+        size = next(s[0] for s, b in zip(input_shapes, self.batched, strict=True) if b)
+        placeholders = {c for c, b in zip(core.inputs, self.batched, strict=True) if b}
         result = []
         for j, shp in enumerate(self.core_op.infer_shape(fgraph, core, core_shapes)):
             dims = [size]

@@ -193,13 +193,15 @@ def _scalar_input(value, what: str) -> Variable:
     var = as_tensor_variable(value)
     if var.ndim != 0 or var.dtype == "bool":
         raise TypeError(
-            f"{what} must be a numeric scalar, got {var.describe()} ({var.type.describe()})"
+            f"{what} must be a numeric scalar, got {var.describe()} "
+            f"({var.type.describe()})"
         )
     return var
 
 
 class ARange(Op):
-    """``arange(start, stop, step)`` of ``dtype``: ``start + i * step`` while below ``stop``."""
+    """``arange(start, stop, step)`` of ``dtype``: ``start + i * step`` while
+    below ``stop``."""
 
     __props__ = ("dtype",)
 
@@ -209,7 +211,8 @@ class ARange(Op):
     def make_node(self, start, stop, step) -> Apply:
         names = ("start", "stop", "step")
         inputs = [
-            _scalar_input(v, f"arange: {n}") for v, n in zip((start, stop, step), names)
+            _scalar_input(v, f"arange: {n}")
+            for v, n in zip((start, stop, step), names, strict=True)
         ]
         values = [v.data.item() if isinstance(v, Constant) else None for v in inputs]
         if values[2] == 0:
@@ -249,7 +252,8 @@ class ARange(Op):
 
 
 def arange(start, stop=None, step=1, dtype=None) -> Variable:
-    """Evenly spaced values in ``[start, stop)``, as ``np.arange``; bounds may be symbolic.
+    """Evenly spaced values in ``[start, stop)``, as ``np.arange``; bounds may be
+    symbolic.
 
     The dtype is int64 for integer bounds, else the bounds' float dtype
     (Python floats: floatX), unless given.
@@ -268,7 +272,7 @@ def arange(start, stop=None, step=1, dtype=None) -> Variable:
         start, stop = 0, start
     inputs = [
         _scalar_input(v, f"arange: {n}")
-        for v, n in zip((start, stop, step), ("start", "stop", "step"))
+        for v, n in zip((start, stop, step), ("start", "stop", "step"), strict=True)
     ]
     if dtype is None:
         dtype = promote(*(v.dtype for v in resolve_weak_constants(inputs)))
@@ -285,7 +289,10 @@ class Eye(Op):
         self.dtype = normalize_dtype(dtype, "eye dtype")
 
     def make_node(self, n, m, k) -> Apply:
-        n, m, k = (as_index_scalar(v, f"eye: {w}") for v, w in zip((n, m, k), "nmk"))
+        n, m, k = (
+            as_index_scalar(v, f"eye: {w}")
+            for v, w in zip((n, m, k), "nmk", strict=True)
+        )
         shp = (static_value(n), static_value(m))
         if any(s is not None and s < 0 for s in shp):
             raise ValueError(f"eye: negative size {_fmt(shp)}")

@@ -28,24 +28,28 @@ def resolve_weak_constants(inputs: list[Variable], ufunc=None) -> list[Variable]
     weak = [isinstance(x, Constant) and x.weak for x in inputs]
     if not any(weak):
         return inputs
-    strong = [x.dtype for x, w in zip(inputs, weak) if not w]
+    strong = [x.dtype for x, w in zip(inputs, weak, strict=True) if not w]
     if not strong:
         return inputs
     loop = None
     if ufunc is not None and ufunc.nin == len(inputs) and ufunc.nout == 1:
         signature = tuple(
             type(x.data.item()) if w and x.dtype != "bool" else np.dtype(x.dtype)
-            for x, w in zip(inputs, weak)
+            for x, w in zip(inputs, weak, strict=True)
         )
         try:
             loop = ufunc.resolve_dtypes(signature + (None,))
         except (TypeError, ValueError):
             loop = None  # NumPy refuses too; the dtype rule will say why
     resolved = []
-    for pos, (x, is_weak) in enumerate(zip(inputs, weak)):
+    for pos, (x, is_weak) in enumerate(zip(inputs, weak, strict=True)):
         if is_weak:
             value = x.data.item()
-            dtype = loop[pos].name if loop is not None else np.result_type(*strong, value).name
+            dtype = (
+                loop[pos].name
+                if loop is not None
+                else np.result_type(*strong, value).name
+            )
             dtype = "float32" if dtype == "float16" else dtype
             try:
                 data = np.asarray(value, dtype=dtype)
@@ -84,7 +88,12 @@ def broadcast_static_shapes(op, inputs: list[Variable]) -> tuple[int | None, ...
 
 
 def _fmt_shape(shape) -> str:
-    return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("?" if s is None else str(s) for s in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
 
 
 class Elemwise(Op):
@@ -129,7 +138,9 @@ class Elemwise(Op):
             raise TypeError(f"{self}: {exc} ({names}); cast the inputs first") from None
         ndim = max(x.ndim for x in inputs)
         inputs = [
-            x if x.ndim == ndim else DimShuffle(x.ndim, ("x",) * (ndim - x.ndim) + tuple(range(x.ndim)))(x)
+            x
+            if x.ndim == ndim
+            else DimShuffle(x.ndim, ("x",) * (ndim - x.ndim) + tuple(range(x.ndim)))(x)
             for x in inputs
         ]
         shape = broadcast_static_shapes(self, inputs)
@@ -143,7 +154,9 @@ class Elemwise(Op):
             result = self.scalar_op.perform(inputs, dtype)
         if self.scalar_op.nout == 1:
             result = (result,)
-        for storage, value, out in zip(output_storage, result, node.outputs):
+        for storage, value, out in zip(
+            output_storage, result, node.outputs, strict=True
+        ):
             storage[0] = np.asarray(value, dtype=out.dtype)
 
     def L_op(self, inputs, outputs, output_grads):
@@ -154,7 +167,7 @@ class Elemwise(Op):
             return [zeros_like_grad(x) for x in inputs]
         grads = self.scalar_op.grad(list(inputs), list(outputs), list(output_grads))
         result = []
-        for x, g in zip(inputs, grads):
+        for x, g in zip(inputs, grads, strict=True):
             if g is None:
                 result.append(disconnected_type())
             elif isinstance(g, Variable) and not isinstance(g.type, TensorType):
@@ -170,7 +183,7 @@ class Elemwise(Op):
                 out_shape.append(size)
                 continue
             # The first input not broadcasting on this axis has the size.
-            for x, shp in zip(node.inputs, input_shapes):
+            for x, shp in zip(node.inputs, input_shapes, strict=True):
                 if x.type.shape[axis] != 1:
                     out_shape.append(shp[axis])
                     break
@@ -183,7 +196,7 @@ def check_runtime_broadcast(node: Apply, values: list[np.ndarray]) -> None:
         if static == 1:
             continue
         size = None
-        for i, (var, value) in enumerate(zip(node.inputs, values)):
+        for i, (var, value) in enumerate(zip(node.inputs, values, strict=True)):
             if var.type.shape[axis] == 1:
                 continue
             if size is None:
@@ -226,7 +239,9 @@ class DimShuffle(Op):
         self.input_ndim = int(input_ndim)
         self.new_order = tuple(a if a == "x" else int(a) for a in new_order)
         axes = [a for a in self.new_order if a != "x"]
-        if len(set(axes)) != len(axes) or any(not 0 <= a < self.input_ndim for a in axes):
+        if len(set(axes)) != len(axes) or any(
+            not 0 <= a < self.input_ndim for a in axes
+        ):
             raise ValueError(
                 f"dimshuffle pattern {self.new_order} is not valid for a "
                 f"{self.input_ndim}-d input: each axis 0..{self.input_ndim - 1} at "
@@ -244,8 +259,8 @@ class DimShuffle(Op):
         x = as_tensor_variable(x)
         if x.ndim != self.input_ndim:
             raise TypeError(
-                f"{self}: expected a {self.input_ndim}-d input, got {x.describe()} with "
-                f"ndim {x.ndim}"
+                f"{self}: expected a {self.input_ndim}-d input, got {x.describe()} "
+                f"with ndim {x.ndim}"
             )
         for axis in self.dropped:
             if x.type.shape[axis] != 1:
@@ -269,7 +284,11 @@ class DimShuffle(Op):
         # Undo: drop the inserted axes, put dropped (size-1) axes back, invert
         # the permutation.
         kept_positions = [i for i, a in enumerate(self.new_order) if a != "x"]
-        g = DimShuffle(len(self.new_order), kept_positions)(gz) if len(kept_positions) != len(self.new_order) else gz
+        g = (
+            DimShuffle(len(self.new_order), kept_positions)(gz)
+            if len(kept_positions) != len(self.new_order)
+            else gz
+        )
         order = []
         for axis in range(self.input_ndim):
             order.append("x" if axis in self.dropped else self.kept.index(axis))

@@ -70,8 +70,9 @@ class Join(Op):
             if t.ndim != first.ndim or t.dtype != first.dtype:
                 raise TypeError(
                     f"join: input {i} {t.describe()} is a {t.type.describe()}, but "
-                    f"input 0 {first.describe()} is a {first.type.describe()}; all inputs "
-                    "need the same ndim (and dtype: the functions cast for you)"
+                    f"input 0 {first.describe()} is a {first.type.describe()}; "
+                    "all inputs need the same ndim (and dtype: the functions cast "
+                    "for you)"
                 )
         if not 0 <= self.axis < first.ndim:
             raise ValueError(
@@ -101,7 +102,7 @@ class Join(Op):
     def perform(self, node, inputs, output_storage) -> None:
         first = inputs[0].shape
         for i, value in enumerate(inputs[1:], start=1):
-            for d, (a, b) in enumerate(zip(first, value.shape)):
+            for d, (a, b) in enumerate(zip(first, value.shape, strict=True)):
                 if d != self.axis and a != b:
                     raise ValueError(
                         _mismatch(self.axis, d, node.inputs, (0, a), (i, b))
@@ -167,14 +168,15 @@ def concatenate(tensor_list, axis: int = 0) -> Variable:
     ndim = tensors[0].ndim
     if ndim == 0:
         raise ValueError(
-            f"concatenate: 0-d tensors cannot be concatenated ({tensors[0].describe()}); "
-            "use stack"
+            "concatenate: 0-d tensors cannot be concatenated "
+            f"({tensors[0].describe()}); use stack"
         )
     for i, t in enumerate(tensors):
         if t.ndim != ndim:
             raise ValueError(
-                f"concatenate: input {i} {t.describe()} has ndim {t.ndim}, but input 0 "
-                f"{tensors[0].describe()} has ndim {ndim}; all inputs need the same ndim"
+                f"concatenate: input {i} {t.describe()} has ndim {t.ndim}, but "
+                f"input 0 {tensors[0].describe()} has ndim {ndim}; all inputs need "
+                "the same ndim"
             )
     if isinstance(axis, Variable):
         axis = static_value(axis)
@@ -215,7 +217,8 @@ def stack(tensors, *more, axis: int = 0) -> Variable:
         if t.ndim != ndim:
             raise ValueError(
                 f"stack: input {i} {t.describe()} has ndim {t.ndim}, but input 0 "
-                f"{tensors[0].describe()} has ndim {ndim}; stacked tensors need the same shape"
+                f"{tensors[0].describe()} has ndim {ndim}; stacked tensors need the "
+                "same shape"
             )
     axis = normalize_axes(axis, ndim + 1, "stack", tensors[0])[0]
     return Join(axis)(*(expand_dims(t, axis) for t in tensors))
@@ -263,7 +266,9 @@ class Split(Op):
                 _split_message(node.inputs[0], self.axis, x.shape[self.axis], sizes)
             )
         parts = np.split(x, np.cumsum(sizes)[:-1], axis=self.axis)
-        for storage, part in zip(output_storage, parts):
+        # strict=False: with n_splits == 0 (an empty x) np.split still returns
+        # one part, which has no output to go to
+        for storage, part in zip(output_storage, parts, strict=False):
             storage[0] = part
 
     def L_op(self, inputs, outputs, output_grads):
@@ -338,7 +343,7 @@ def _numpy_split_sizes(x, sections, axis) -> list[Variable]:
     cuts = as_dims(sections, "split")
     bounds = [index_constant(0), *cuts, total]
     sizes = []
-    for lo, hi in zip(bounds, bounds[1:]):
+    for lo, hi in zip(bounds, bounds[1:], strict=False):  # consecutive pairs
         a, b = static_value(lo), static_value(hi)
         sizes.append(
             index_constant(b - a) if a is not None and b is not None else sub(hi, lo)
@@ -380,8 +385,8 @@ class Repeat(Op):
             and repeats.type.shape[0] not in (None, n)
         ):
             raise ValueError(
-                f"repeat: {repeats.type.shape[0]} repeat counts for axis {self.axis} of "
-                f"{x.describe()}, which has size {n}"
+                f"repeat: {repeats.type.shape[0]} repeat counts for axis {self.axis} "
+                f"of {x.describe()}, which has size {n}"
             )
         size = None
         if counts is not None and repeats.ndim == 1:
@@ -494,6 +499,6 @@ def tile(x, reps, ndim: int | None = None) -> Variable:
     x = shape_padleft(x, out_ndim - x.ndim) if out_ndim > x.ndim else x
     sizes = shape_tuple(x)
     pattern = [p for axis in range(out_ndim) for p in ("x", axis)]
-    interleaved = [s for pair in zip(reps, sizes) for s in pair]
+    interleaved = [s for pair in zip(reps, sizes, strict=True) for s in pair]
     tiled = alloc(x.dimshuffle(pattern), *interleaved)
-    return reshape(tiled, [mul_sizes(pair) for pair in zip(reps, sizes)])
+    return reshape(tiled, [mul_sizes(pair) for pair in zip(reps, sizes, strict=True)])

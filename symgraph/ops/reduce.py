@@ -82,7 +82,8 @@ def normalize_axes(
     if not isinstance(axes, (tuple, list)):
         raise TypeError(
             f"{what}: axis must be None, an int or a tuple of ints, got {axis!r} "
-            "(a symbolic axis is not supported: axes must be known when the graph is built)"
+            "(a symbolic axis is not supported: axes must be known when the graph "
+            "is built)"
         )
     subject = f"the input {x.describe()}" if x is not None else "the input"
     result = []
@@ -133,7 +134,10 @@ class Reduce(Op):
             for p in self.__props__[2:]
             if getattr(self, p) is not None
         )
-        return f"{type(self).__name__}{{axis={axis}{', keepdims' if self.keepdims else ''}{extra}}}"
+        return (
+            f"{type(self).__name__}{{axis={axis}"
+            f"{', keepdims' if self.keepdims else ''}{extra}}}"
+        )
 
     __repr__ = __str__
 
@@ -216,8 +220,8 @@ class Sum(_Accumulate):
     def grad(self, inputs, output_grads):
         # d sum(x) / dx = 1, broadcast back over the summed axes
         from symgraph.gradient import zeros_like_grad
-        from symgraph.ops.math import cast
         from symgraph.ops.creation import alloc
+        from symgraph.ops.math import cast
         from symgraph.ops.shape import shape_tuple
 
         (x,) = inputs
@@ -323,7 +327,8 @@ def _arg_reduce(np_fn):
 
 
 class Argmax(_PiecewiseConstant):
-    """Index of the maximum over ``axis`` (several axes: a flat index into them), int64."""
+    """Index of the maximum over ``axis`` (several axes: a flat index into them),
+    int64."""
 
     name = "argmax"
     np_fn = staticmethod(_arg_reduce(np.argmax))

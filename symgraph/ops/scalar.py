@@ -67,7 +67,9 @@ class ScalarOp:
         if self.ufunc is None:
             return promote(*dtypes)
         try:
-            resolved = self.ufunc.resolve_dtypes(tuple(np.dtype(d) for d in dtypes) + (None,))
+            resolved = self.ufunc.resolve_dtypes(
+                tuple(np.dtype(d) for d in dtypes) + (None,)
+            )
         except TypeError as exc:
             raise TypeError(
                 f"{self.name} is not defined for dtypes {', '.join(dtypes)}"
@@ -101,7 +103,10 @@ class ScalarOp:
     def __str__(self) -> str:
         if not self.__props__:
             return self.name
-        return f"{self.name}{{{', '.join(str(getattr(self, p)) for p in self.__props__)}}}"
+        return (
+            f"{self.name}{{"
+            f"{', '.join(str(getattr(self, p)) for p in self.__props__)}}}"
+        )
 
     __repr__ = __str__
 

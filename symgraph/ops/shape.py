@@ -57,7 +57,8 @@ def as_index_scalar(value, what: str = "size") -> Variable:
     var = as_tensor_variable(value)
     if var.ndim != 0 or not var.dtype.startswith(("int", "uint")):
         raise TypeError(
-            f"{what} must be an integer scalar, got {var.describe()} ({var.type.describe()})"
+            f"{what} must be an integer scalar, got {var.describe()} "
+            f"({var.type.describe()})"
         )
     if isinstance(var, Constant):
         return index_constant(var.data)
@@ -282,7 +283,7 @@ class Reshape(Op):
     def perform(self, node, inputs, output_storage) -> None:
         x, *dims = inputs
         shp = tuple(int(d) for d in dims)
-        for i, (size, var) in enumerate(zip(shp, node.inputs[1:])):
+        for i, (size, var) in enumerate(zip(shp, node.inputs[1:], strict=True)):
             if size < 0 and not (size == -1 and isinstance(var, Constant)):
                 raise ValueError(
                     f"reshape: shape entry {i} is {size} at run time; sizes must be "
@@ -311,7 +312,9 @@ class Reshape(Op):
     def infer_shape(self, fgraph, node, input_shapes):
         dims = list(node.inputs[1:])
         out = []
-        for i, (d, static) in enumerate(zip(dims, node.outputs[0].type.shape)):
+        for i, (d, static) in enumerate(
+            zip(dims, node.outputs[0].type.shape, strict=True)
+        ):
             if static is not None:
                 out.append(index_constant(static))
             elif static_value(d) == -1:
@@ -500,7 +503,8 @@ def squeeze(x, axis=None) -> Variable:
 
 
 def expand_dims(x, axis) -> Variable:
-    """``x`` with new size-1 axes at positions ``axis`` of the result, as ``np.expand_dims``."""
+    """``x`` with new size-1 axes at positions ``axis`` of the result, as
+    ``np.expand_dims``."""
     from symgraph.ops.reduce import normalize_axes
 
     x = as_tensor_variable(x)

@@ -6,10 +6,10 @@ import numpy as np
 
 from symgraph.graph import Constant, TensorType
 from symgraph.ops import scalar_math as S
+from symgraph.ops.creation import Alloc
 from symgraph.ops.elemwise import DimShuffle, Elemwise
 from symgraph.ops.gradient_ops import _GradientIdentity
 from symgraph.ops.reduce import Reduce
-from symgraph.ops.creation import Alloc
 from symgraph.ops.shape import Shape, Shape_i
 from symgraph.rewrite.engine import rewriter
 from symgraph.rewrite.utils import covers, fit, scalar_constant, scalar_op

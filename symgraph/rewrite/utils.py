@@ -66,8 +66,8 @@ def fit(fgraph, new, old: Variable):
     but ``old`` does not, allocates to ``old``'s (inferred) shape.
     """
     from symgraph.graph import as_tensor_variable
-    from symgraph.ops.math import cast
     from symgraph.ops.creation import alloc
+    from symgraph.ops.math import cast
 
     new = as_tensor_variable(
         new, dtype=old.dtype if not isinstance(new, Variable) else None

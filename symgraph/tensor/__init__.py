@@ -7,12 +7,12 @@ indexing (``T.set_subtensor``), linear algebra (``T.dot``), and ``T.nnet``.
 
 # The op families publish their user-facing functions in __all__; this
 # namespace gathers them.
-from symgraph.tensor.basic import *  # noqa: F403
+from symgraph.ops.creation import *  # noqa: F403
 from symgraph.ops.math import *  # noqa: F403
 from symgraph.ops.reduce import *  # noqa: F403
 from symgraph.ops.shape import *  # noqa: F403
-from symgraph.ops.creation import *  # noqa: F403
 from symgraph.tensor import _families
+from symgraph.tensor.basic import *  # noqa: F403
 
 globals().update(_families.load())
 from symgraph.tensor import nnet as nnet  # noqa: E402

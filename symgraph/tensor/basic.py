@@ -2,8 +2,8 @@
 
 Each constructor makes an input variable. As in Theano, a one-letter prefix
 fixes the dtype: ``b`` int8, ``w`` int16, ``i`` int32, ``l`` int64, ``f``
-float32, ``d`` float64; without one the dtype is ``config.floatX``. ``row`` and ``col`` are matrices with a static
-size-1 dimension that broadcasts.
+float32, ``d`` float64; without one the dtype is ``config.floatX``. ``row``
+and ``col`` are matrices with a static size-1 dimension that broadcasts.
 """
 
 from __future__ import annotations
@@ -11,10 +11,19 @@ from __future__ import annotations
 from symgraph.config import config
 from symgraph.graph import Constant, TensorType, Variable, as_tensor_variable
 
-_PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32", "d": "float64"}
+_PREFIXES = {
+    "b": "int8",
+    "w": "int16",
+    "i": "int32",
+    "l": "int64",
+    "f": "float32",
+    "d": "float64",
+}
 
 
-def tensor(name: str | None = None, dtype=None, shape=None, ndim: int | None = None) -> Variable:
+def tensor(
+    name: str | None = None, dtype=None, shape=None, ndim: int | None = None
+) -> Variable:
     """A symbolic input of ``dtype`` (default floatX) and static ``shape``.
 
     Example
@@ -38,7 +47,9 @@ def _maker(shape_fn, doc):
         base = shape_fn()
         if shape is not None:
             if len(shape) != len(base):
-                raise ValueError(f"shape {shape} has {len(shape)} dims, expected {len(base)}")
+                raise ValueError(
+                    f"shape {shape} has {len(shape)} dims, expected {len(base)}"
+                )
             base = tuple(shape)
         return TensorType(dtype or config.floatX, base)(name)
 
@@ -86,7 +97,9 @@ def _plural_n(single):
             names = names[0].replace(",", " ").split()
         return [single(n) for n in names]
 
-    make.__doc__ = f"Several {single.__name__} inputs: ``a, b = {single.__name__}s('a', 'b')``."
+    make.__doc__ = (
+        f"Several {single.__name__} inputs: ``a, b = {single.__name__}s('a', 'b')``."
+    )
     return make
 
 
@@ -110,4 +123,11 @@ def constant(value, name: str | None = None, dtype=None) -> Constant:
     return var
 
 
-__all__ = ["tensor", "constant", "as_tensor_variable", "TensorType", *_KINDS, *_exported]
+__all__ = [
+    "tensor",
+    "constant",
+    "as_tensor_variable",
+    "TensorType",
+    *_KINDS,
+    *_exported,
+]

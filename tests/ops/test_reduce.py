@@ -76,7 +76,8 @@ def test_axis_out_of_range_names_the_input_and_the_axis(fn):
     x = T.matrix("weights")
     with pytest.raises(
         ValueError,
-        match=r"axis 2 is out of range for the input 'weights' \(built at test_reduce.py",
+        match=r"axis 2 is out of range for the input 'weights' "
+        r"\(built at test_reduce.py",
     ):
         fn(x, axis=2)
     with pytest.raises(ValueError, match=r"axis -3 .*'weights'.*valid axes: -2..1"):
@@ -293,14 +294,16 @@ def test_methods_on_variables():
     m = T.matrix("m")
     x = np.array([[1.0, -2.0, 3.0], [4.0, 0.5, -6.0]])
     outs = [
-        m.sum(axis=1, keepdims=True), m.prod(), m.mean(axis=0), m.var(ddof=1), m.std(axis=-1),
-        m.max(-1), m.min(axis=0), m.argmax(), m.argmin(axis=1), (m > 0).all(axis=1), (m > 5).any(),
+        m.sum(axis=1, keepdims=True), m.prod(), m.mean(axis=0), m.var(ddof=1),
+        m.std(axis=-1), m.max(-1), m.min(axis=0), m.argmax(), m.argmin(axis=1),
+        (m > 0).all(axis=1), (m > 5).any(),
     ]  # fmt: skip
     want = [
-        x.sum(axis=1, keepdims=True), x.prod(), x.mean(axis=0), x.var(ddof=1), x.std(axis=-1),
-        x.max(-1), x.min(axis=0), x.argmax(), x.argmin(axis=1), (x > 0).all(axis=1), (x > 5).any(),
+        x.sum(axis=1, keepdims=True), x.prod(), x.mean(axis=0), x.var(ddof=1),
+        x.std(axis=-1), x.max(-1), x.min(axis=0), x.argmax(), x.argmin(axis=1),
+        (x > 0).all(axis=1), (x > 5).any(),
     ]  # fmt: skip
-    for got, expected in zip(run([m], outs, x), want):
+    for got, expected in zip(run([m], outs, x), want, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-12)
         assert got.dtype == np.asarray(expected).dtype
     assert m.size.dtype == "int64"

@@ -17,8 +17,8 @@ from symgraph.ops.advanced_subtensor import (
     AdvancedSubtensor,
     AdvancedSubtensor1,
 )
-from symgraph.ops.shape import Shape_i, shape_tuple
 from symgraph.ops.index_layout import SliceLength
+from symgraph.ops.shape import Shape_i, shape_tuple
 from symgraph.ops.subtensor import IncSubtensor, Subtensor
 
 RNG = np.random.default_rng(0)

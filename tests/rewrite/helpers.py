@@ -16,8 +16,12 @@ def compile_both(inputs, outputs, **kwargs):
     """(optimized, unoptimized) python-backend functions; rewrite warnings fail."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", RewriteWarning)
-        f = sg.function(inputs, outputs, backend="python", on_unused_input="ignore", **kwargs)
-    g = sg.function(inputs, outputs, backend="python", optimizer="none", on_unused_input="ignore")
+        f = sg.function(
+            inputs, outputs, backend="python", on_unused_input="ignore", **kwargs
+        )
+    g = sg.function(
+        inputs, outputs, backend="python", optimizer="none", on_unused_input="ignore"
+    )
     return f, g
 
 
@@ -27,8 +31,10 @@ def check(inputs, outputs, values, rtol=1e-7, atol=1e-12, **kwargs):
     got, want = f(*values), g(*values)
     if not isinstance(got, list):
         got, want = [got], [want]
-    for a, b in zip(got, want):
-        assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == b.dtype and a.shape == b.shape, (
+            (a.dtype, b.dtype, a.shape, b.shape)
+        )
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
     return f
 
@@ -52,9 +58,10 @@ def op_names(f) -> list[str]:
 
 
 def equal_computations(xs, ys) -> bool:
-    """Two graphs compute the same thing node for node (ops equal, constants by value)."""
+    """Two graphs compute the same thing node for node (ops equal, constants by
+    value)."""
     memo: dict = {}
-    stack = list(zip(xs, ys))
+    stack = list(zip(xs, ys, strict=True))
     while stack:
         x, y = stack.pop()
         if (x, y) in memo:
@@ -72,5 +79,5 @@ def equal_computations(xs, ys) -> bool:
             return False
         if len(x.owner.inputs) != len(y.owner.inputs):
             return False
-        stack.extend(zip(x.owner.inputs, y.owner.inputs))
+        stack.extend(zip(x.owner.inputs, y.owner.inputs, strict=True))
     return True

@@ -1,4 +1,5 @@
-"""Hypothesis: random elementwise/reduction/dimshuffle graphs, optimized == unoptimized."""
+"""Hypothesis: random elementwise/reduction/dimshuffle graphs, optimized ==
+unoptimized."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ import symgraph.tensor as T
 from tests.rewrite.helpers import compile_both
 
 A, B, C = T.matrix("a"), T.matrix("b"), T.row("c")
-VALUES = [np.linspace(0.2, 1.9, 12).reshape(3, 4), np.linspace(-1.5, 1.5, 12).reshape(3, 4), np.linspace(0.3, 1.2, 4).reshape(1, 4)]
-UNARY = [T.exp, T.tanh, T.neg, T.sqr, lambda v: T.log(1 + T.sqr(v)), T.nnet.sigmoid, lambda v: v * 1, lambda v: v + 0, lambda v: v.T.T]
+VALUES = [
+    np.linspace(0.2, 1.9, 12).reshape(3, 4),
+    np.linspace(-1.5, 1.5, 12).reshape(3, 4),
+    np.linspace(0.3, 1.2, 4).reshape(1, 4),
+]
+UNARY = [
+    T.exp, T.tanh, T.neg, T.sqr, lambda v: T.log(1 + T.sqr(v)), T.nnet.sigmoid,
+    lambda v: v * 1, lambda v: v + 0, lambda v: v.T.T,
+]
 BINARY = [T.add, T.sub, T.mul, lambda a, b: a / (1 + T.sqr(b)), lambda a, b: a - a + b]
 
 
@@ -23,7 +31,9 @@ def graphs(draw, depth=4):
     if kind == "unary":
         return draw(st.sampled_from(UNARY))(draw(graphs(depth=depth - 1)))
     if kind == "binary":
-        return draw(st.sampled_from(BINARY))(draw(graphs(depth=depth - 1)), draw(graphs(depth=depth - 1)))
+        return draw(st.sampled_from(BINARY))(
+            draw(graphs(depth=depth - 1)), draw(graphs(depth=depth - 1))
+        )
     sub = draw(graphs(depth=depth - 1))
     return sub.sum(axis=draw(st.sampled_from([0, 1])), keepdims=True) + 0.5
 
