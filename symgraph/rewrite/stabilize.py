@@ -5,7 +5,8 @@ graphs of these forms are made stable by the same canonical machinery:
 cancelling mathematically nonzero factors (``canonicalize.is_nonzero``),
 distributing a factor over a sum where that lets it cancel
 (:func:`local_mul_distribute_cancel`), the softmax/label identities below,
-and :func:`local_exp_over_sum_exp` for ``exp(x) / sum(exp(x))``.
+and :func:`local_exp_over_sum_exp` for ``exp(x) / sum(exp(x))``, which
+:func:`local_sum_div_invariant` helps reach in that quotient's gradient.
 """
 
 from __future__ import annotations
@@ -21,9 +22,16 @@ from symgraph.ops.nnet import (
     SoftmaxCrossentropyWithLogits,
 )
 from symgraph.ops.reduce import Max, Sum
-from symgraph.rewrite.canonicalize import _ADDLIKE, _expand, is_nonzero
+from symgraph.rewrite.canonicalize import _ADDLIKE, _MULLIKE, _expand, is_nonzero
 from symgraph.rewrite.engine import rewriter
-from symgraph.rewrite.utils import covers, fit, is_op, scalar_constant, scalar_op
+from symgraph.rewrite.utils import (
+    const,
+    covers,
+    fit,
+    is_op,
+    scalar_constant,
+    scalar_op,
+)
 
 
 def _last_axis(op, x) -> bool:
@@ -151,35 +159,92 @@ def _strip_dimshuffle(v):
     return v
 
 
+def _factors(v):
+    """The factors of a product ``v`` (``[v]`` itself if it is not one)."""
+    return list(v.owner.inputs) if is_op(v, S.Mul) else [v]
+
+
+def _product(factors):
+    return factors[0] if len(factors) == 1 else M.mul(*factors)
+
+
+def _replace_first(factors, old, new):
+    """``factors`` with the first ``old`` (by identity) replaced by ``new``."""
+    at = next(i for i, f in enumerate(factors) if f is old)
+    return factors[:at] + [new] + factors[at + 1 :]
+
+
+def _softmax_pair(nums, dens):
+    """``(e, d, e_new, d_new)`` for a factor ``e = exp(x)`` of ``nums`` and a
+    factor ``d`` of ``dens`` that is (a DimShuffle of) ``sum(exp(x))``, with
+    ``x`` not yet shifted: their replacements ``exp(x - m)`` and
+    ``sum(exp(x - m))`` (``m = max(x)``) have the same ratio. Else None."""
+    for d in dens:
+        s = _strip_dimshuffle(d)
+        e = _unshifted_sum_exp(s)
+        if e is None or not any(f is e for f in nums):
+            continue
+        op = s.owner.op
+        e_new = M.exp(M.sub(e.owner.inputs[0], _max_shift(e.owner.inputs[0], op.axis)))
+        chain = []
+        v = d
+        while v is not s:
+            chain.append(v.owner.op)
+            v = v.owner.inputs[0]
+        d_new = op(e_new)
+        for ds in reversed(chain):
+            d_new = ds(d_new)
+        return e, d, e_new, d_new
+    return None
+
+
 @rewriter("stabilize", tracks=(S.TrueDiv,))
 def local_exp_over_sum_exp(fgraph, node):
-    # exp(x) * a / sum(exp(x)) -> exp(x - m) * a / sum(exp(x - m)): softmax written out
+    # exp(x) * a / (sum(exp(x)) * b) -> exp(x - m) * a / (sum(exp(x - m)) * b):
+    # softmax written out, and the square of its sum in its gradient
     num, den = node.inputs
-    s = _strip_dimshuffle(den)
-    e = _unshifted_sum_exp(s)
-    if e is None:
+    nums, dens = _factors(num), _factors(den)
+    pair = _softmax_pair(nums, dens)
+    if pair is None:
         return None
-    x = e.owner.inputs[0]
-    factors = num.owner.inputs if is_op(num, S.Mul) else [num]
-    if not any(f is e for f in factors):
-        return None
-    op = s.owner.op
-    m = _max_shift(x, op.axis)
-    e_new = M.exp(M.sub(x, m))
-    new_num = (
-        e_new
-        if len(factors) == 1
-        else M.mul(*[e_new if f is e else f for f in factors])
-    )
-    chain = []
-    v = den
-    while v is not s:
-        chain.append(v.owner.op)
-        v = v.owner.inputs[0]
-    new_den = op(e_new)
-    for ds in reversed(chain):
-        new_den = ds(new_den)
+    e, d, e_new, d_new = pair
+    # one factor each: exp(x)**2 / sum(exp(x)) is not exp(x-m)**2 / sum(exp(x-m))
+    new_num = _product(_replace_first(nums, e, e_new))
+    new_den = _product(_replace_first(dens, d, d_new))
     return [fit(fgraph, M.true_div(new_num, new_den), node.outputs[0])]
+
+
+@rewriter("stabilize", tracks=(Sum,))
+def local_sum_div_invariant(fgraph, node):
+    # sum(a / (d * b), axis) -> sum(a / b, axis) / d where d is constant along
+    # axis: in softmax's gradient, lets d = sum(exp(x)) meet the exp(x) outside
+    out, (quotient,) = node.outputs[0], node.inputs
+    if fgraph.n_clients(quotient) != 1:
+        return None  # the other readers would still compute a / (d * b)
+    terms, negs, _, _ = _expand(fgraph, quotient, _MULLIKE, mul=True)
+    nums = [v for s, v in terms if s > 0]
+    dens = [v for s, v in terms if s < 0]
+    if not dens or _softmax_pair(nums, dens) is not None:
+        return None  # nothing to move, or exp(x) / sum(exp(x)) must pair first
+    axes = node.op.axis
+    moved = [
+        d
+        for d in dens
+        if d.ndim == quotient.ndim and all(d.type.shape[a] == 1 for a in axes)
+    ]
+    kept = [d for d in dens if not any(d is m for m in moved)]
+    if not moved or not (nums or kept):
+        return None  # (with neither, the sum's extent would be lost)
+    inner = _product(nums) if nums else const(1, out.dtype)
+    if kept:
+        inner = M.true_div(inner, _product(kept))
+    if negs < 0:
+        inner = M.neg(inner)
+    divisor = _product(moved)
+    if not node.op.keepdims:
+        keep = [a for a in range(divisor.ndim) if a not in axes]
+        divisor = DimShuffle(divisor.ndim, keep)(divisor)
+    return [fit(fgraph, M.true_div(node.op(inner), divisor), out)]
 
 
 # ------------------------------------------------------- softmax gradients

@@ -91,6 +91,10 @@ CASES = {
     "local_exp_over_sum_exp": (
         [X], T.exp(X) / T.exp(X).sum(axis=1, keepdims=True), [XV], _has("Max"), {},
     ),
+    "local_sum_div_invariant": (  # one division per row instead of per element
+        [X, Y], (Y / T.exp(X).sum(axis=1, keepdims=True)).sum(axis=1), [XV, YV],
+        lambda ops: ops[-1] == "TrueDiv" and "Sum" in ops, {},
+    ),
     "local_mul_distribute_cancel": (
         [X, Y], T.exp(X) * (Y / T.exp(X) - 1), [XV, YV], _not("TrueDiv"), {},
     ),
