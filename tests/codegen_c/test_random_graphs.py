@@ -2,9 +2,10 @@
 
 Each example builds a few random expression trees (elementwise ops,
 reductions, dimshuffles) over three inputs of random shapes (broadcasting
-rows and columns, empty axes), compiles them as *one* function (one C
-build per example) and compares with the python backend on contiguous,
-transposed, strided and negative-stride views of the same values.
+rows and columns, empty axes, sizes up to 130 x 257), compiles them as
+*one* function (one C build per example) and compares with the python
+backend on contiguous, transposed, strided and negative-stride views of the
+same values.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ def expression(draw, leaves, depth):
 
 @st.composite
 def case(draw):
-    m = draw(st.integers(0, 4))
-    n = draw(st.integers(1, 5))
+    # mostly tiny; sometimes long enough for the SIMD loops and their tails,
+    # and (130 x 257) for the loops that run on all cores
+    m = draw(st.integers(0, 4) | st.sampled_from([17, 130]))
+    n = draw(st.integers(1, 5) | st.sampled_from([16, 33, 257]))
     dtype = draw(st.sampled_from(["float64", "float32"]))
     x = T.tensor("x", dtype=dtype, shape=(None, None))
     r = T.tensor("r", dtype=dtype, shape=(1, None))
