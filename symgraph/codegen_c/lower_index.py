@@ -9,7 +9,7 @@ C-contiguous input and a copy otherwise.
 
 from __future__ import annotations
 
-from symgraph.graph import Constant
+from symgraph.graph import Constant, TensorType
 from symgraph.ops.index_layout import SCALAR, Slice
 
 from .loops import SCALAR as AT_SCALAR
@@ -99,7 +99,10 @@ def c_IncSubtensor(op, node, ctx) -> None:
     copy_into(ctx, dst, x)
     label = ctx.name(out)
     offset, dims, strides = index_view(ctx, dst, op.idx_list, index, label)
-    region = CVar(out, f"{label}_r", "array", dims=dims)
+    static = tuple(None if not d.isdigit() else int(d) for d in dims)
+    # The region has its own rank and static shape, not out's: an integer
+    # index drops an axis, and a static 1 of out's is then a longer axis here.
+    region = CVar(TensorType(out.dtype, static)(), f"{label}_r", "array", dims=dims)
     t = CTYPES[out.dtype]
     ctx.emit(f"{t} *{label}_r = {dst.name} + {offset};")
     for d, s in enumerate(strides):
@@ -122,7 +125,6 @@ def c_IncSubtensor(op, node, ctx) -> None:
                 )
             )
     assign = "=" if op.set_instead_of_inc else "+="
-    static = tuple(None if not d.isdigit() else int(d) for d in dims)
 
     def body(ix) -> None:
         if y.kind == "scalar":
@@ -221,12 +223,13 @@ def c_Reshape(op, node, ctx) -> None:
     if x.kind != "array" or x.contiguous:
         ctx.new_view(out, x, ctx.pointer(x), dims, strides)
         return
-    # not contiguous: copy into a buffer (a slot reserved for this output)
+    # not contiguous: copy into a buffer. Either way ``out`` is a view, of x or
+    # of the buffer: both stay as long as x's storage and its views.
     t = CTYPES[out.dtype]
     test = contiguous_test(x)
     ctx.emit(f"const {t} *{label}_p = {x.name};")
     ctx.open(f"if (!({test}))")
-    buf = ctx.slot_buffer(out, x_var.dtype, x.dims)
+    buf = ctx.slot_buffer(out, x, x_var.dtype, x.dims)
     copy = CVar(x_var, buf, "array", contiguous=True, dims=list(x.dims))
     stride = "1"
     for d in reversed(range(x.ndim)):

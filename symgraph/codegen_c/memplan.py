@@ -25,15 +25,21 @@ class SlotPlan:
         self._owner: dict[int, object] = {}  # slot -> root variable
         self._root_end: dict = {}  # root variable -> last use of it or its views
 
-    def take(self, var) -> int:
-        """A slot for ``var`` (produced now)."""
+    def take(self, var, root=None) -> int:
+        """A slot for ``var`` (produced now), kept while ``root`` (default
+        ``var``) or any view of it is still to be read."""
         if self._free:
             slot = self._free.pop()
         else:
             slot = self.first_slot + self.n_slots
             self.n_slots += 1
-        self._owner[slot] = var
-        self._root_end[var] = self.last_use.get(var, -1)
+        root = var if root is None else root
+        self._owner[slot] = root
+        self._root_end[root] = max(
+            self._root_end.get(root, -1),
+            self.last_use.get(root, -1),
+            self.last_use.get(var, -1),
+        )
         return slot
 
     def extend(self, root, view) -> None:

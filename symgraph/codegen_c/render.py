@@ -407,10 +407,12 @@ class SegmentRenderer:
         self.emit("    return SG_ERROR;")
         return name
 
-    def slot_buffer(self, var, dtype: str, dims) -> str:
-        """A scratch buffer that lives as long as ``var`` (allocated where emitted)."""
+    def slot_buffer(self, var, base: CVar, dtype: str, dims) -> str:
+        """A scratch buffer for ``var``, a view of either ``base`` or this
+        buffer: it lives as long as ``base``'s storage and every view of it
+        (allocated where emitted)."""
         name = f"{self.name(var)}_buf"
-        slot = self.slots.take(var)
+        slot = self.slots.take(var, root=base.root)
         t = CTYPES[dtype]
         item = np.dtype(dtype).itemsize
         shape_arg = f"(const int64_t[]){{{', '.join(dims)}}}" if dims else "NULL"
