@@ -7,6 +7,8 @@ stacked outputs, which are allocated once the first slice gives their shape.
 
 from __future__ import annotations
 
+from symgraph.graph import TensorType
+
 from .loops import emit_loops
 from .lower import CVar, c_lower, c_supported, can_lower
 from .registry import classes, rule
@@ -111,7 +113,10 @@ def c_Batched(op, node, ctx) -> None:
         for d in reversed(range(1, out.ndim)):
             strides.insert(0, stride)
             stride = dims[d] if stride == "1" else f"{stride} * {dims[d]}"
-        region = CVar(out, f"{name}_r", "array", dims=res_dims)
+        # one slice of out: the core output's rank and static shape, not out's
+        # (a static batch size of 1 would read as a broadcast first core axis)
+        core_type = TensorType(out.dtype, out.type.shape[1:])
+        region = CVar(core_type(), f"{name}_r", "array", dims=res_dims)
         region.strides = strides
         ctx.open(f"if ({size} > 0)")
         ctx.emit(f"{CTYPES[out.dtype]} *{name}_r = {name} + {b} * ({stride});")
