@@ -81,6 +81,33 @@ def _pad_left(x, ndim):
     )
 
 
+def _typed_like(g, x):
+    """``g``, the gradient of operand ``x``, with ``x``'s static shape.
+
+    A product's gradient has ``x``'s shape at run time, but its static type
+    comes from the other operand and the output gradient: a static 1 that
+    only ``x`` knows (``dot(v, M)``, ``v`` of shape (1,), ``M`` (?, ?)) is
+    lost, one that only the other operand knows is gained. ``x``'s static
+    shape is re-asserted here (a reshape to ``x``'s shape, a view; no sum:
+    the sizes agree at run time), so the gradient's type is ``x``'s.
+    """
+    if g.type.shape == x.type.shape:
+        return g
+    from symgraph.ops.shape import Reshape, shape_tuple
+
+    return Reshape(x.ndim)(g, *shape_tuple(x))
+
+
+def _batch_sum(g, x):
+    """``g`` summed over the batch axes (all but the last two) ``x`` broadcast."""
+    from symgraph.ops.reduce import sum as sum_
+
+    axes = tuple(
+        i for i in range(x.ndim - 2) if x.type.shape[i] == 1 and g.type.shape[i] != 1
+    )
+    return sum_(g, axis=axes, keepdims=True) if axes else g
+
+
 def _user_input(var):
     """The variable the user passed, behind the padding :func:`_pad_left` adds."""
     owner = var.owner
@@ -131,12 +158,14 @@ class Dot(Op):
         a, b = inputs
         (gz,) = output_grads
         if a.ndim == 1 and b.ndim == 1:
-            return [gz * b, gz * a]
-        if a.ndim == 2 and b.ndim == 1:
-            return [outer(gz, b), dot(_swap_last(a), gz)]
-        if a.ndim == 1:
-            return [dot(b, gz), outer(a, gz)]
-        return [dot(gz, _swap_last(b)), dot(_swap_last(a), gz)]
+            ga, gb = gz * b, gz * a
+        elif a.ndim == 2 and b.ndim == 1:
+            ga, gb = outer(gz, b), dot(_swap_last(a), gz)
+        elif a.ndim == 1:
+            ga, gb = dot(b, gz), outer(a, gz)
+        else:
+            ga, gb = dot(gz, _swap_last(b)), dot(_swap_last(a), gz)
+        return [_typed_like(ga, a), _typed_like(gb, b)]
 
     def R_op(self, inputs, eval_points):
         # d(a.b) = da.b + a.db
@@ -210,14 +239,11 @@ class Matmul(Op):
 
     def L_op(self, inputs, outputs, output_grads):
         # z = a@b per batch:  da = gz@b^T,  db = a^T@gz, summed over broadcast batches
-        from symgraph.gradient import unbroadcast
-
         a, b = inputs
         (gz,) = output_grads
-        return [
-            unbroadcast(self(gz, _swap_last(b)), a),
-            unbroadcast(self(_swap_last(a), gz), b),
-        ]
+        ga = _batch_sum(self(gz, _swap_last(b)), a)
+        gb = _batch_sum(self(_swap_last(a), gz), b)
+        return [_typed_like(ga, a), _typed_like(gb, b)]
 
     def infer_shape(self, fgraph, node, input_shapes):
         a, (sa, sb) = node.inputs[0], input_shapes

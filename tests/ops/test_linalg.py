@@ -204,3 +204,115 @@ def test_rop_of_dot():
     xv, wv, vxv, vwv = (rng.normal(size=s) for s in [(2, 3), (3, 4), (2, 3), (3, 4)])
     got = run([x, w, vx, vw], jv, xv, wv, vxv, vwv)
     np.testing.assert_allclose(got, vxv @ wv + xv @ vwv)
+
+
+# ---------------------------------------- gradients keep the operands' static types
+
+# An operand's shape: 1 is a static 1, H a run-time 1 its type does not know
+# (e.g. the matrix in dot(x.sum(0, keepdims=True), M)), n >= 2 a size unknown
+# statically. The products' rules build each gradient from the other operand
+# and the output gradient, which may not know the 1s: the gradient must
+# still have the operand's type (the sizes agree at run time).
+H = "H"
+
+
+def _gemm(a, b):
+    from symgraph.ops.composite import gemm
+
+    return gemm(np.ones((2, 3)), 1.5, a, b, 0.5)  # 1.5 a.b + 0.5 C, a (2, k)
+
+
+PRODUCTS = [
+    ("dot", T.dot, (1,), (H, 3)),  # the fuzzer's case: dot(v, M)
+    ("dot", T.dot, (3, H), (1,)),
+    ("dot", T.dot, (H,), (1, 3)),
+    ("dot", T.dot, (1,), (H,)),
+    ("dot", T.dot, (2, 1), (H, 3)),
+    ("dot", T.dot, (1, 1), (H, 3)),
+    ("dot", T.dot, (2, H), (1, 1)),
+    ("dot", T.dot, (2, 3, H), (1,)),
+    ("dot", T.dot, (1,), (2, H, 3)),
+    ("dot", T.dot, (1, 2, H), (1, 3)),
+    ("matmul", T.matmul, (1,), (H, 3)),
+    ("matmul", T.matmul, (3, H), (1,)),
+    ("matmul", T.matmul, (1,), (2, H, 3)),
+    ("matmul", T.matmul, (2, 3, H), (1,)),
+    ("matmul", T.matmul, (1, 2, H), (3, 1, 4)),
+    ("batched_dot", T.batched_dot, (2, 1), (2, H)),
+    ("batched_dot", T.batched_dot, (2, 3, 1), (2, H, 4)),
+    ("batched_dot", T.batched_dot, (1, 2, H), (1, 1, 3)),
+    ("tensordot", lambda a, b: T.tensordot(a, b, 1), (1,), (H, 3)),
+    ("tensordot", lambda a, b: T.tensordot(a, b, [[1], [0]]), (2, H, 3), (1, 4)),
+    ("tensordot", lambda a, b: T.tensordot(a, b, 2), (2, H, H), (1, 1, 3)),
+    ("gemm", _gemm, (2, H), (1, 3)),
+]
+
+
+def _operand(spec):
+    """The symbolic operand, and (point, slicer) making it for verify_grad."""
+    static = tuple(1 if s == 1 else None for s in spec)
+    point_shape = tuple(2 if s == H else s for s in spec)
+    index = tuple(slice(0, 1) if s == H else slice(None) for s in spec)
+    return T.tensor("x", shape=static), point_shape, index
+
+
+@pytest.mark.parametrize(
+    "name, fun, a_spec, b_spec",
+    PRODUCTS,
+    ids=[f"{n}-{a}-{b}" for n, _, a, b in PRODUCTS],
+)
+def test_product_gradients_have_the_operands_static_types(name, fun, a_spec, b_spec):
+    (a, pa, ia), (b, pb, ib) = _operand(a_spec), _operand(b_spec)
+    out = fun(a, b)
+    ga, gb = sg.grad(out.sum(), [a, b])
+    assert (ga.type, gb.type) == (a.type, b.type)
+    rng = np.random.default_rng(0)
+    sg.verify_grad(
+        lambda x, y: fun(x[ia], y[ib]),
+        [rng.normal(size=pa), rng.normal(size=pb)],
+        backend="python",
+    )
+
+
+def test_dot_of_a_vector_summed_with_keepdims():
+    x, m = T.vector("x"), T.matrix("m")
+    gx, gm = sg.grad(T.dot(x.sum(axis=0, keepdims=True), m).sum(), [x, m])
+    assert (gx.type, gm.type) == (x.type, m.type)
+    xv, mv = np.array([1.0, 2.0]), np.array([[1.0, 2.0, 4.0]])
+    gxv, gmv = run([x, m], [gx, gm], xv, mv)
+    np.testing.assert_allclose(gxv, [7.0, 7.0])
+    np.testing.assert_allclose(gmv, [[3.0, 3.0, 3.0]])
+
+
+def test_gradient_types_over_static_shapes_of_every_product():
+    # every rank pair and pattern of static 1s the products accept
+    shapes = {
+        1: [(1,), (None,)],
+        2: [(1, None), (None, 1), (1, 1), (None, None)],
+        3: [(1, None, 1), (None, 1, None), (1, 1, 1), (None, None, None)],
+    }
+    products = {
+        "dot": T.dot,
+        "matmul": T.matmul,
+        "outer": T.outer,
+        "batched_dot": T.batched_dot,
+        "tensordot": lambda a, b: T.tensordot(a, b, [[a.ndim - 1], [0]]),
+    }
+    wrong = []
+    for name, fun in products.items():
+        for sa in (s for n in shapes for s in shapes[n]):
+            for sb in (s for n in shapes for s in shapes[n]):
+                a, b = T.tensor("a", shape=sa), T.tensor("b", shape=sb)
+                try:
+                    out = fun(a, b)
+                except (TypeError, ValueError):
+                    continue  # ranks or static sizes the product refuses
+                try:
+                    grads = sg.grad(out.sum(), [a, b])
+                except sg.GradientError as err:
+                    wrong.append((name, sa, sb, str(err)[:60]))
+                    continue
+                got = tuple(g.type.shape for g in grads)
+                if got != (sa, sb):
+                    wrong.append((name, sa, sb, got))
+    assert not wrong, wrong
