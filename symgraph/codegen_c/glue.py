@@ -10,11 +10,10 @@ For ``f = sg.function([x], x + 1)`` it reads::
         if type(a0) is not ND:
             return slow(args)
         try:
-            if refs(last[0]) == FREE and (
-                last[0].base is None or refs(last[0].base) == FREE
+            o0 = last[0]
+            if refs(o0) != FREE or o0.base is not None and (
+                refs(o0.base) != FREE_BASE
             ):
-                o0 = last[0]
-            else:
                 o0 = empty(a0.shape, dt0)
         except Exception:
             return slow(args)
@@ -33,10 +32,16 @@ does not fit: comparing shapes here cost ~0.1 us a call. A buffer C
 allocated is a view of the memory it owns, and any view of that view has
 the same ``base``; so the base, too, must be referred to by that view alone.
 
-``FREE`` is what ``sys.getrefcount`` reads for such an object, measured at
-import on the same expressions (`_free_count`): CPython 3.14 borrows
-references on the operand stack, so a hard-coded count would be off by one
-there and reuse an array the caller still holds.
+``FREE`` (``FREE_BASE``) is what ``sys.getrefcount`` reads for such an
+object (its base), measured at import on the same expressions
+(`_free_counts`): CPython 3.14 borrows references on the operand stack, so
+a hard-coded count would be off by one there and reuse an array the caller
+still holds.
+
+``last[0]`` is read once, into the local that the test then counts: between
+two reads another thread may run a whole call and put its own result (held
+by its caller) there. Two threads that read the same array both count the
+other's local, and neither writes into it.
 
 Everything else (conversions, error messages, threads) is ``slow``, the
 general path of :class:`~symgraph.codegen_c.runtime.CProgram`. The generated
@@ -53,17 +58,18 @@ import numpy as np
 from . import prelude
 
 
-def _free_count() -> int | None:
-    """What the fast call's reuse test reads for an unshared array, or None.
+def _free_counts() -> tuple[int, int] | None:
+    """What the fast call's reuse test reads for an unshared array and for
+    its base, or None.
 
     Runs the generated expressions on a view whose base nothing else holds,
-    then checks that one more holder of either raises the count: where it
+    then checks that one more holder of either raises its count: where it
     does not, telling a dropped output from a kept one is not possible and
     the fast call always allocates.
     """
     env = {"refs": sys.getrefcount}
     exec(
-        "def probe(last):\n    return refs(last[0]), refs(last[0].base)\n",
+        "def probe(last):\n    o0 = last[0]\n    return refs(o0), refs(o0.base)\n",
         env,
     )
     probe = env["probe"]
@@ -75,12 +81,12 @@ def _free_count() -> int | None:
     held_base = last[0].base
     held_base_count = probe(last)[1]
     del held_base
-    if free != free_base or held_count != free + 1 or held_base_count != free + 1:
+    if held_count != free + 1 or held_base_count != free_base + 1:
         return None
-    return free
+    return free, free_base
 
 
-FREE = _free_count()
+FREE, FREE_BASE = _free_counts() or (None, None)
 
 
 def _local(expr: str, names: dict) -> str:
@@ -130,7 +136,7 @@ def make_fast_call(program, function):
     # to it any more, it is written again instead of allocating: fresh memory
     # costs a page fault per 4 KiB on first touch (about 1.5 ms per 40 MB).
     last = env["last"] = [None] * len(seg.out_dtypes)
-    env["refs"], env["FREE"] = sys.getrefcount, FREE
+    env["refs"], env["FREE"], env["FREE_BASE"] = sys.getrefcount, FREE, FREE_BASE
     for k, (pred, dtype) in enumerate(
         zip(seg.prediction_text, seg.out_dtypes, strict=False)
     ):
@@ -143,10 +149,9 @@ def make_fast_call(program, function):
             allocs.append(f"        o{k} = empty({shape}, dt{k})")
         else:
             allocs += [
-                f"        if refs(last[{k}]) == FREE and (last[{k}].base is None"
-                f" or refs(last[{k}].base) == FREE):",
-                f"            o{k} = last[{k}]",
-                "        else:",
+                f"        o{k} = last[{k}]",
+                f"        if refs(o{k}) != FREE or o{k}.base is not None and ("
+                f"refs(o{k}.base) != FREE_BASE):",
                 f"            o{k} = empty({shape}, dt{k})",
             ]
         outs.append(f"o{k}")

@@ -175,7 +175,8 @@ static inline void *sg_scratch(sg_state *st, int k, int node, int nd,
    aligned buffer again once the caller has dropped it. */
 SG_DRIVER
 static inline void *sg_output(sg_state *st, const sg_array *a, int k, int node,
-                       int nd, const int64_t *shape, int64_t itemsize)
+                       int type, int alias, int nd, const int64_t *shape,
+                       int64_t itemsize)
 {
     int64_t n = sg_size(nd, shape, itemsize);
     if (n < 0) {
@@ -184,8 +185,10 @@ static inline void *sg_output(sg_state *st, const sg_array *a, int k, int node,
         return NULL;
     }
     if (a->present && a->ndim == nd && a->writeable && a->layout_ok
+        && (a->type == type || a->type == alias)
         && ((uintptr_t)a->data % SG_ALIGN == 0 || n * itemsize < SG_ALIGN_OUT_MIN)) {
-        /* the array Python passed, if it has this shape and is C-contiguous */
+        /* the array Python passed, if it has this dtype (a caller may have
+           relabelled it in place) and shape and is C-contiguous */
         int same = 1;
         int64_t stride = itemsize;
         for (int d = nd - 1; d >= 0; d--) {

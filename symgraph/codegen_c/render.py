@@ -354,10 +354,11 @@ class SegmentRenderer:
         where = self._output_position(var)
         if where is not None:
             self.materialized[where] = True
+            type_num, alias = self.unit.type_numbers(var.dtype)
             return (
                 f"({t} *)sg_output(st, &args[{len(self.inputs) + where}], "
                 f"{self.unit.out_base[self.index] + where}, {self.node_id}, "
-                f"{var.ndim}, {shape_arg}, {item})"
+                f"{type_num}, {alias}, {var.ndim}, {shape_arg}, {item})"
             )
         slot = self.slots.take(var)
         shape = f"{var.ndim}, {shape_arg}, {item}"
@@ -535,10 +536,11 @@ class SegmentRenderer:
                 f"(const int64_t[]){{{', '.join(dims)}}}" if var.ndim else "NULL"
             )
             item = np.dtype(var.dtype).itemsize
+            type_num, alias = self.unit.type_numbers(var.dtype)
             self.emit(
                 f"{dst.ctype} *restrict out{k} = ({dst.ctype} *)sg_output(st, "
                 f"&args[{len(self.inputs) + k}], {self.unit.out_base[self.index] + k}, "
-                f"-1, {var.ndim}, {shape_arg}, {item});"
+                f"-1, {type_num}, {alias}, {var.ndim}, {shape_arg}, {item});"
             )
             self.emit(f"if (!out{k})")
             self.emit("    return SG_ERROR;")

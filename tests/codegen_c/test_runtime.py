@@ -201,7 +201,67 @@ def test_reuse_reads_this_interpreters_reference_counts():
     assert glue.FREE is not None  # else every call would allocate
     x = T.vector("x")
     f = sg.function([x], x + 1, backend="c")
-    assert "== FREE" in f.program.fast_call.source
+    assert "!= FREE" in f.program.fast_call.source
+
+
+def _replay_a_call_inside_the_reuse_test(f, other_args):
+    """Run ``f(*other_args)`` right after the next call first counts
+    references (as another thread could); ``inner`` gets what it returned."""
+    env = f.program.fast_call.__globals__
+    real, inner, armed = env["refs"], [], [True]
+
+    def refs(obj):
+        count = real(obj) - 1  # minus this wrapper's own reference
+        if armed[0]:
+            armed[0] = False
+            inner.append(f(*other_args))
+        return count
+
+    env["refs"] = refs
+    return env, real, inner
+
+
+def test_reuse_test_reads_the_previous_output_once():
+    # another thread's whole call between the test and the take must not
+    # make this call write into that thread's (held) result
+    x = T.vector("x")
+    f = sg.function([x], x + 1, backend="c")
+    a, b = np.zeros(3), np.full(3, 10.0)
+    dropped = f(a)
+    del dropped
+    env, real, inner = _replay_a_call_inside_the_reuse_test(f, [b])
+    try:
+        mine = f(a)
+    finally:
+        env["refs"] = real
+    assert mine is not inner[0]
+    np.testing.assert_array_equal(inner[0], b + 1)
+    np.testing.assert_array_equal(mine, a + 1)
+
+
+def test_reuse_test_never_writes_an_update_into_its_own_input():
+    w = sg.shared(np.arange(6.0), name="w")
+    f = sg.function([], [], updates=[(w, w[::-1] * 1.0)], backend="c")
+    f()
+    env, real, inner = _replay_a_call_inside_the_reuse_test(f, [])
+    try:
+        f()
+    finally:
+        env["refs"] = real
+    # two serial reversals: the original order, never a mix of both
+    np.testing.assert_array_equal(w.get_value(), np.arange(6.0))
+
+
+def test_a_dropped_output_relabelled_in_place_is_not_reused():
+    x = T.vector("x")
+    f = sg.function([x], x + 1, backend="c")
+    a = np.arange(3.0)
+    relabelled = f(a)
+    relabelled.dtype = np.int64  # same itemsize, so the shape still fits
+    del relabelled
+    again = f(a)
+    assert again.dtype == np.float64
+    np.testing.assert_array_equal(again, a + 1)
 
 
 def test_scalar_and_empty_outputs():
