@@ -155,23 +155,63 @@ def _plan(ctx, x, node, label):
                 value = f"(int64_t){cv.name}[{at.offset(cv)}]"
             i = f"{label}_i{n}"
             ctx.emit(f"int64_t {i} = {value};")
-            ctx.emit(f"if ({i} < -{x.shape(axis)} || {i} >= {x.shape(axis)})")
-            ctx.emit(
-                "    "
-                + ctx.op_error(
-                    "index {0} is out of bounds for axis {1} with size {2}",
-                    i,
-                    str(axis),
-                    x.shape(axis),
-                    exc="IndexError",
-                )
-            )
+            _bounds_check(ctx, i, axis, x)
             ctx.emit(f"if ({i} < 0)")
             ctx.emit(f"    {i} += {x.shape(axis)};")
             terms.append(f"{i} * {x.stride(axis)}")
         return " + ".join(terms) or "0"
 
+    _check_when_empty(ctx, x, lay, index_vars, dims, label)
     return dims, offset
+
+
+def _bounds_check(ctx, i: str, axis: int, x) -> None:
+    ctx.emit(f"if ({i} < -{x.shape(axis)} || {i} >= {x.shape(axis)})")
+    ctx.emit(
+        "    "
+        + ctx.op_error(
+            "index {0} is out of bounds for axis {1} with size {2}",
+            i,
+            str(axis),
+            x.shape(axis),
+            exc="IndexError",
+        )
+    )
+
+
+def _check_when_empty(ctx, x, lay, index_vars, dims, label) -> None:
+    """Bounds-check every integer index when the selection is empty.
+
+    The loop over the selection checks each index it reads; with nothing to
+    select (``x`` of shape (3, 0) indexed by ``[5]``) it never runs, and
+    NumPy still raises IndexError.
+    """
+    items = [item for item in lay.items if item[0] in ("array", "scalar", "const")]
+    if not items:
+        return
+    ctx.open(f"if (({' * '.join(dims) or '1'}) == 0)")
+    for n, (kind, axis, ref) in enumerate(items):
+        i = f"{label}_e{n}"
+        if kind != "array":
+            value = (
+                str(int(ref))
+                if kind == "const"
+                else _value(ctx, SYMBOLIC, iter([index_vars[ref]]))
+            )
+            ctx.emit(f"const int64_t {i} = {value};")
+            _bounds_check(ctx, i, axis, x)
+            continue
+        cv = ctx.var(index_vars[ref])
+        loops = [f"{label}_e{n}_{d}" for d in range(cv.ndim)]
+        for d, j in enumerate(loops):
+            ctx.open(f"for (int64_t {j} = 0; {j} < {cv.shape(d)}; {j}++)")
+        ctx.emit(
+            f"const int64_t {i} = (int64_t){cv.name}[{Index(dims=loops).offset(cv)}];"
+        )
+        _bounds_check(ctx, i, axis, x)
+        for _ in loops:
+            ctx.close()
+    ctx.close()
 
 
 def _walk(ctx, dims, body) -> None:

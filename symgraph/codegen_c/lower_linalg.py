@@ -55,14 +55,15 @@ def emit_gemm(ctx, dst, a_ptr, am, b_ptr, bm, alpha, beta) -> None:
     ctx.emit("    return SG_ERROR;")
 
 
-def _inner_check(ctx, ka: str, kb: str) -> None:
+def _inner_check(ctx, ka: str, kb: str, a_pos: int = 0, b_pos: int = 1) -> None:
+    """Refuse operands (inputs ``a_pos``, ``b_pos``) whose sizes ka, kb differ."""
     if ka != kb:
         ctx.emit(f"if ({ka} != {kb})")
         ctx.emit(
             "    "
             + ctx.op_error(
-                "the inner dimensions do not match: {0} (last axis of input 0) vs "
-                "{1} (first axis of input 1)",
+                "the inner dimensions do not match: {0} (last axis of input "
+                f"{a_pos}) vs {{1}} (first axis of input {b_pos})",
                 ka,
                 kb,
             )
@@ -134,7 +135,7 @@ def c_Gemm(op, node, ctx) -> None:
     c_var, alpha_var, a_var, b_var, beta_var = node.inputs
     (out,) = node.outputs
     a, b = ctx.var(a_var), ctx.var(b_var)
-    _inner_check(ctx, a.shape(1), b.shape(0))
+    _inner_check(ctx, a.shape(1), b.shape(0), a_pos=2, b_pos=3)
     m, k, n = a.shape(0), a.shape(1), b.shape(1)
     dst = ctx.new_array(out, [m, n])
     t = CTYPES[out.dtype]

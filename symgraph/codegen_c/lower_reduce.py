@@ -114,10 +114,11 @@ def emit_reduction(ctx, node, red: Reduction, x_var=None) -> None:
     outer = [d for d in kept if x_var.type.shape[d] != 1]
     inner = [d for d in axes if x_var.type.shape[d] != 1]
     if red.needs_elements:
+        # NumPy refuses an empty group even where the result is empty too:
+        # max over axis 0 of a (0, 0) array
         group = " * ".join(x.shape(d) for d in axes) or "1"
-        n_out = " * ".join(x.shape(d) for d in kept) or "1"
         if group != "1":
-            ctx.emit(f"if (({group}) == 0 && ({n_out}) > 0)")
+            ctx.emit(f"if (({group}) == 0)")
             ctx.emit(
                 "    "
                 + ctx.op_error("cannot reduce an empty group (it has no identity)")

@@ -120,6 +120,14 @@ def test_gemm_layouts(gemm, how_a, how_b, how_c):
     assert_same(fp(c, r, scalars[0], a, b, scalars[1]), got, **TOL[dtype])
 
 
+def test_gemm_names_its_own_operands_when_they_do_not_fit():
+    # Gemm(c, alpha, a, b, beta): the operands are inputs 2 and 3, not 0 and 1
+    x, w, v = T.matrix("x"), T.matrix("w"), T.vector("v")
+    _, fc = both([x, w, v], T.dot(x, w) + v)
+    with pytest.raises(ValueError, match=r"input 2\) vs 3 \(first axis of input 3"):
+        fc(np.ones((2, 2)), np.ones((3, 3)), np.ones(3))
+
+
 def test_gemm_with_c_of_another_dtype():
     c = T.matrix("c", dtype="float32")
     a, b = T.matrix("a"), T.matrix("b")
