@@ -55,7 +55,9 @@ def emit_gemm(ctx, dst, a_ptr, am, b_ptr, bm, alpha, beta) -> None:
     ctx.emit("    return SG_ERROR;")
 
 
-def _inner_check(ctx, ka: str, kb: str, a_pos: int = 0, b_pos: int = 1) -> None:
+def _inner_check(
+    ctx, ka: str, kb: str, a_pos: int = 0, b_pos: int = 1, b_axis: str = "first"
+) -> None:
     """Refuse operands (inputs ``a_pos``, ``b_pos``) whose sizes ka, kb differ."""
     if ka != kb:
         ctx.emit(f"if ({ka} != {kb})")
@@ -63,7 +65,7 @@ def _inner_check(ctx, ka: str, kb: str, a_pos: int = 0, b_pos: int = 1) -> None:
             "    "
             + ctx.op_error(
                 "the inner dimensions do not match: {0} (last axis of input "
-                f"{a_pos}) vs {{1}} (first axis of input {b_pos})",
+                f"{a_pos}) vs {{1}} ({b_axis} axis of input {b_pos})",
                 ka,
                 kb,
             )
@@ -178,7 +180,8 @@ def c_Matmul(op, node, ctx) -> None:
     (out,) = node.outputs
     a, b = ctx.var(a_var), ctx.var(b_var)
     nd = out.ndim
-    _inner_check(ctx, a.shape(nd - 1), b.shape(nd - 2))
+    b_axis = "first" if nd == 2 else "second-to-last"
+    _inner_check(ctx, a.shape(nd - 1), b.shape(nd - 2), b_axis=b_axis)
     dims = []
     for d in range(nd - 2):
         sa, sb = a_var.type.shape[d], b_var.type.shape[d]

@@ -128,6 +128,13 @@ def test_gemm_names_its_own_operands_when_they_do_not_fit():
         fc(np.ones((2, 2)), np.ones((3, 3)), np.ones(3))
 
 
+def test_batched_matmul_names_the_axis_it_contracts():
+    a, b = T.tensor3("a"), T.tensor3("b")
+    _, fc = both([a, b], T.matmul(a, b))
+    with pytest.raises(ValueError, match=r"4 \(second-to-last axis of input 1\)"):
+        fc(np.ones((2, 2, 3)), np.ones((2, 4, 2)))
+
+
 def test_gemm_with_c_of_another_dtype():
     c = T.matrix("c", dtype="float32")
     a, b = T.matrix("a"), T.matrix("b")
