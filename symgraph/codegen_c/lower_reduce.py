@@ -34,9 +34,10 @@ class Reduction:
     """How to reduce. Each accumulator: (C type, start, update, OpenMP op).
 
     Updates are statements over ``{a}`` (the accumulator) and ``v`` (the
-    element, already in the first accumulator's type: ``sg_v``); ``sg_k`` counts the
-    elements of the group when ``counted``. ``result`` formats the output
-    from ``{0}``, ``{1}``... (the accumulators).
+    element, already in the first accumulator's type: ``sg_v``); ``{a}_k``
+    counts the elements of the group when ``counted`` (named after the first
+    accumulator: two reductions at one scope must not share it). ``result``
+    formats the output from ``{0}``, ``{1}``... (the accumulators).
     """
 
     accs: list
@@ -59,7 +60,7 @@ def _declare(ctx, red, names) -> None:
     if red.extra.get("at"):
         ctx.emit(f"int64_t {names[0]}_at = 0;")
     if red.counted:
-        ctx.emit("int64_t sg_k = 0;")
+        ctx.emit(f"int64_t {names[0]}_k = 0;")
 
 
 def _updates(ctx, red, names, index, x_var, vt=None) -> None:
@@ -72,7 +73,7 @@ def _updates(ctx, red, names, index, x_var, vt=None) -> None:
         for line in update.format(a=name).split("\n"):
             ctx.emit(line)
     if red.counted:
-        ctx.emit("sg_k++;")
+        ctx.emit(f"{names[0]}_k++;")
 
 
 def _clause(red, names) -> str:
@@ -182,10 +183,13 @@ def emit_reduction(ctx, node, red: Reduction, x_var=None) -> None:
     n_out = " * ".join(x.shape(d) for d in outer) or "1"
     n_all = " * ".join(x.shape(d) for d in outer + inner) or "1"
     if not (ctx.unit.openmp and outer):
-        for d in outer:
-            ctx.open(f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)")
+        # the loops, or a bare block: the group's locals (sg_v, ...) in a scope
+        # of their own, apart from the next reduction's
+        heads = [f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)" for d in outer]
+        for head in heads or [None]:
+            ctx.open(head)
         group()
-        for _ in outer:
+        for _ in heads or [None]:
             ctx.close()
         return
     # a kernel over the output elements (kept axes), on all cores when large
@@ -317,7 +321,7 @@ def reduction_for(op, in_dtype: str, out_dtype: str) -> Reduction:
             test = f"(sg_v {cmp} {{a}} || (sg_v != sg_v && {{a}} == {{a}}))"
         else:
             test = f"sg_v {cmp} {{a}}"
-        update = f"if ({test}) {{{{\n    {{a}} = sg_v;\n    {{a}}_at = sg_k;\n}}}}"
+        update = f"if ({test}) {{{{\n    {{a}} = sg_v;\n    {{a}}_at = {{a}}_k;\n}}}}"
         accs = [(t, start, update, None)]
         red = Reduction(accs, "{0}_at", counted=True, needs_elements=True, value_type=t)
         red.extra["at"] = True
