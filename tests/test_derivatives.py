@@ -353,6 +353,20 @@ def test_vectorize_graph_matches_a_loop():
     assert run(const, [U, w], Uv, wv).shape == (4, 2, 3)
 
 
+@pytest.mark.parametrize("target", [(-1,), (3, -1), (-1, 2)])
+@pytest.mark.parametrize("batch", [2, 1, 0])
+def test_vectorized_reshape_infers_minus_one_from_a_slice(target, batch):
+    # with an empty batch the stack has no elements to infer the -1 from
+    x = T.matrix("x")
+    stack = T.tensor3("U")
+    (out,) = vectorize_graph([T.reshape(x, target)], {x: stack})
+    value = np.arange(batch * 12.0).reshape(batch, 3, 4)
+    want_shape = (batch, *np.empty((3, 4)).reshape(target).shape)
+    got = run(out, [stack], value)
+    assert got.shape == want_shape
+    np.testing.assert_array_equal(got, value.reshape(want_shape))
+
+
 # ------------------------------------------------------- every op of op_db
 
 
@@ -413,6 +427,18 @@ def test_derivative_graphs_agree_on_the_c_backend(name):
     got = sg.function(args, outputs, backend="c", on_unused_input="ignore")
     for a, b in zip(got(*values, *tangents), want(*values, *tangents), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_jacobian_with_constant_cotangents_on_the_c_backend():
+    # the output's size is static: the identity cotangents fold to a constant,
+    # which the Batched fallback (advanced indexing's gradient) then stacks
+    x = T.vector("x")
+    J = sg.jacobian(x[np.array([0, 2])] * 3, x)
+    value = np.arange(4.0)
+    np.testing.assert_array_equal(
+        sg.function([x], J, backend="c")(value),
+        sg.function([x], J, backend="python")(value),
+    )
 
 
 def test_hessian_through_the_batched_fallback_on_the_c_backend():

@@ -75,14 +75,15 @@ def c_Batched(op, node, ctx) -> None:
         bases[x_var] = (base, dims, strides)
     b = f"{label}_k"
     ctx.open(f"for (int64_t {b} = 0; {b} < ({size} ? {size} : 1); {b}++)")
-    for core_in, x_var, is_batched in zip(
-        core.inputs, node.inputs, op.batched, strict=False
+    for i, (core_in, x_var, is_batched) in enumerate(
+        zip(core.inputs, node.inputs, op.batched, strict=False)
     ):
         if not is_batched:
             continue
         x = ctx.var(x_var)
         base, dims, strides = bases[x_var]
-        ctx.unit.name_temp(core_in, f"{ctx.name(x_var)}_s")
+        # named after the node: x_var may be a constant, which has no name
+        ctx.unit.name_temp(core_in, f"{label}_s{i}")
         ctx.new_view(
             core_in, x, f"{base} + ({size} ? {b} * {x.stride(0)} : 0)", dims, strides
         )

@@ -147,7 +147,27 @@ def _reshape(op, node, inputs, flags):
     x, *dims = inputs
     if any(flags[1:]):
         return _fallback(op, node, inputs, flags)
+    dims = _without_minus_one(x, dims)
     return [(type(op)(op.ndim + 1)(x, shape_i(x, 0), *dims), True)]
+
+
+def _without_minus_one(x, dims):
+    """``dims`` of one slice of the stack ``x``, a -1 among them worked out
+    from that slice's size: with an empty batch the stack has no elements,
+    and NumPy cannot infer a -1 from them."""
+    from symgraph.graph import Constant
+    from symgraph.ops.math import int_div, maximum, mul
+    from symgraph.ops.shape import shape_i
+
+    at = [k for k, d in enumerate(dims) if isinstance(d, Constant) and d.data == -1]
+    if not at:
+        return dims
+    size = functools.reduce(mul, [shape_i(x, d) for d in range(1, x.ndim)], 1)
+    others = [d for k, d in enumerate(dims) if k != at[0]]
+    known = functools.reduce(mul, others, 1)
+    dims = list(dims)
+    dims[at[0]] = int_div(size, maximum(known, 1))  # as NumPy, if no size is 0
+    return dims
 
 
 def _subtensor(op, node, inputs, flags):
