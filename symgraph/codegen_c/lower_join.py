@@ -131,13 +131,14 @@ def c_Repeat(op, node, ctx) -> None:
         with ctx.block(f"for (int64_t i0 = 0; i0 < {label}_total; i0++)"):
             ctx.emit(f"{src}[i0] = i0 / {ctx.element(r_var, SCALAR)};")
     else:
-        ctx.emit("int64_t sg_j = 0;")
+        j = f"{label}_j"  # this node's own: another Repeat may share the scope
+        ctx.emit(f"int64_t {j} = 0;")
         with ctx.block(f"for (int64_t i0 = 0; i0 < {n}; i0++)"):
             with ctx.block(
                 "for (int64_t i1 = 0; "
                 f"i1 < {ctx.element(r_var, Index(dims=['i0']))}; i1++)"
             ):
-                ctx.emit(f"{src}[sg_j++] = i0;")
+                ctx.emit(f"{src}[{j}++] = i0;")
 
     def body(index) -> None:
         dims = list(index.dims)
