@@ -142,6 +142,19 @@ def _for(ctx, i, lo, hi, index, body, pragma, blocks=None) -> None:
         body(index)
 
 
+def scoped_loops(ctx, loops, body) -> None:
+    """``body()`` inside ``for`` loops over ``loops`` (``(axis, C size)``
+    pairs, indices ``i{axis}``), or inside a bare block when there are none:
+    in a scope of its own either way, so that the fixed-name locals of one
+    node's body (``sg_v``, ``sg_m``...) never meet another node's."""
+    heads = [f"for (int64_t i{d} = 0; i{d} < {n}; i{d}++)" for d, n in loops]
+    for head in heads or [None]:  # None: a bare block
+        ctx.open(head)
+    body()
+    for _ in heads or [None]:
+        ctx.close()
+
+
 def contiguous_test(cv) -> str:
     """A C condition: ``cv``'s strides are those of a C-contiguous array."""
     terms, expected = [], "1"

@@ -25,7 +25,7 @@ Two rules keep several such nodes in one C function apart and correct:
 
 from __future__ import annotations
 
-from .loops import Index, innermost, parallel_threshold
+from .loops import Index, innermost, parallel_threshold, scoped_loops
 from .registry import rule
 from .scalar_table import CTYPES
 
@@ -41,18 +41,6 @@ def _indices(static_shape, extra=()) -> Index:
     return Index(dims=dims + list(extra))
 
 
-def _nest(ctx, loops, body) -> None:
-    """``body()`` inside ``for`` loops over ``loops`` (``(axis, C size)``
-    pairs), or inside a bare block when there are none: in its own scope
-    either way, its locals apart from those of the node's other groups."""
-    heads = [f"for (int64_t i{d} = 0; i{d} < {n}; i{d}++)" for d, n in loops]
-    for head in heads or [None]:  # None: a bare block
-        ctx.open(head)
-    body()
-    for _ in heads or [None]:
-        ctx.close()
-
-
 def _group_loops(ctx, x, group, kept, inner, after=()) -> None:
     """``inner()`` for each group: a kernel over the kept axes of ``x``,
     which ends with the statements ``after``."""
@@ -60,7 +48,7 @@ def _group_loops(ctx, x, group, kept, inner, after=()) -> None:
 
     iterated = [d for d in kept if x.static_shape[d] != 1]
     if not (ctx.unit.openmp and iterated):
-        _nest(ctx, [(d, x.shape(d)) for d in iterated], inner)
+        scoped_loops(ctx, [(d, x.shape(d)) for d in iterated], inner)
         for line in after:
             ctx.emit(line)
         return
@@ -80,7 +68,7 @@ def _over(ctx, x, group, clause: str, index, body) -> None:
     ``body(at)`` writes an element's step at index ``at``."""
     axes = [d for d in group if x.static_shape[d] != 1]
     if not axes:
-        _nest(ctx, [], lambda: body(index))
+        scoped_loops(ctx, [], lambda: body(index))
         return
     *nest, last = axes
     for d in nest:
@@ -249,7 +237,7 @@ def c_PickLabel(op, node, ctx) -> None:
         ctx.emit(f"const int64_t sg_l = {label};")
         ctx.emit(f"{dst.name}[{index.offset(dst)}] = {p.name}[{src.offset(p)}];")
 
-    _nest(ctx, [(d, y.shape(d)) for d in range(nd) if static[d] != 1], pick)
+    scoped_loops(ctx, [(d, y.shape(d)) for d in range(nd) if static[d] != 1], pick)
 
 
 @rule("ScatterLabel")
@@ -274,7 +262,7 @@ def c_ScatterLabel(op, node, ctx) -> None:
         ctx.emit(f"const int64_t sg_l = (int64_t){ctx.element(y_var, index)};")
         ctx.emit(f"{dst.name}[{at.offset(dst)}] = {ctx.element(g_var, index)};")
 
-    _nest(ctx, [(d, y.shape(d)) for d in range(nd) if static[d] != 1], scatter)
+    scoped_loops(ctx, [(d, y.shape(d)) for d in range(nd) if static[d] != 1], scatter)
 
 
 @rule("SoftmaxCrossentropyWithLogits")

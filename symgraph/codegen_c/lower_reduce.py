@@ -22,7 +22,14 @@ from symgraph.graph import TensorType
 from symgraph.ops.elemwise import broadcast_static_shapes
 
 from .kernels import COMBINE, Kernel, odometer
-from .loops import Blocks, Index, innermost, loop_cost, parallel_threshold
+from .loops import (
+    Blocks,
+    Index,
+    innermost,
+    loop_cost,
+    parallel_threshold,
+    scoped_loops,
+)
 from .lower import INLINE_CONSUMERS
 from .registry import classes, rule
 from .render import c_literal
@@ -183,14 +190,7 @@ def emit_reduction(ctx, node, red: Reduction, x_var=None) -> None:
     n_out = " * ".join(x.shape(d) for d in outer) or "1"
     n_all = " * ".join(x.shape(d) for d in outer + inner) or "1"
     if not (ctx.unit.openmp and outer):
-        # the loops, or a bare block: the group's locals (sg_v, ...) in a scope
-        # of their own, apart from the next reduction's
-        heads = [f"for (int64_t i{d} = 0; i{d} < {x.shape(d)}; i{d}++)" for d in outer]
-        for head in heads or [None]:
-            ctx.open(head)
-        group()
-        for _ in heads or [None]:
-            ctx.close()
+        scoped_loops(ctx, [(d, x.shape(d)) for d in outer], group)
         return
     # a kernel over the output elements (kept axes), on all cores when large
     with Kernel(ctx, ctx.tmp("loop"), ctx.kernel_comment()) as kernel:

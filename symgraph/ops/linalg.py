@@ -98,16 +98,6 @@ def _typed_like(g, x):
     return Reshape(x.ndim)(g, *shape_tuple(x))
 
 
-def _batch_sum(g, x):
-    """``g`` summed over the batch axes (all but the last two) ``x`` broadcast."""
-    from symgraph.ops.reduce import sum as sum_
-
-    axes = tuple(
-        i for i in range(x.ndim - 2) if x.type.shape[i] == 1 and g.type.shape[i] != 1
-    )
-    return sum_(g, axis=axes, keepdims=True) if axes else g
-
-
 def _user_input(var):
     """The variable the user passed, behind the padding :func:`_pad_left` adds."""
     owner = var.owner
@@ -239,10 +229,12 @@ class Matmul(Op):
 
     def L_op(self, inputs, outputs, output_grads):
         # z = a@b per batch:  da = gz@b^T,  db = a^T@gz, summed over broadcast batches
+        from symgraph.gradient import unbroadcast
+
         a, b = inputs
         (gz,) = output_grads
-        ga = _batch_sum(self(gz, _swap_last(b)), a)
-        gb = _batch_sum(self(_swap_last(a), gz), b)
+        ga = unbroadcast(self(gz, _swap_last(b)), a)
+        gb = unbroadcast(self(_swap_last(a), gz), b)
         return [_typed_like(ga, a), _typed_like(gb, b)]
 
     def infer_shape(self, fgraph, node, input_shapes):

@@ -175,27 +175,33 @@ def _replace_first(factors, old, new):
 
 
 def _softmax_pair(nums, dens):
-    """``(e, d, e_new, d_new)`` for a factor ``e = exp(x)`` of ``nums`` and a
-    factor ``d`` of ``dens`` that is (a DimShuffle of) ``sum(exp(x))``, with
-    ``x`` not yet shifted: their replacements ``exp(x - m)`` and
-    ``sum(exp(x - m))`` (``m = max(x)``) have the same ratio. Else None."""
+    """``(e, d)``: a factor ``e = exp(x)`` of ``nums`` and a factor ``d`` of
+    ``dens`` that is (a DimShuffle of) ``sum(exp(x))``, with ``x`` not yet
+    shifted; else None. (Only looks: the rewrites that merely test for a
+    pair build nothing.)"""
     for d in dens:
-        s = _strip_dimshuffle(d)
-        e = _unshifted_sum_exp(s)
-        if e is None or not any(f is e for f in nums):
-            continue
-        op = s.owner.op
-        e_new = M.exp(M.sub(e.owner.inputs[0], _max_shift(e.owner.inputs[0], op.axis)))
-        chain = []
-        v = d
-        while v is not s:
-            chain.append(v.owner.op)
-            v = v.owner.inputs[0]
-        d_new = op(e_new)
-        for ds in reversed(chain):
-            d_new = ds(d_new)
-        return e, d, e_new, d_new
+        e = _unshifted_sum_exp(_strip_dimshuffle(d))
+        if e is not None and any(f is e for f in nums):
+            return e, d
     return None
+
+
+def _shifted(e, d):
+    """``exp(x - m)`` and ``sum(exp(x - m))`` (``m = max(x)``) for the pair
+    ``e``, ``d`` of `_softmax_pair`: the same ratio, finite at large x."""
+    s = _strip_dimshuffle(d)
+    op = s.owner.op
+    x = e.owner.inputs[0]
+    e_new = M.exp(M.sub(x, _max_shift(x, op.axis)))
+    chain = []
+    v = d
+    while v is not s:
+        chain.append(v.owner.op)
+        v = v.owner.inputs[0]
+    d_new = op(e_new)
+    for ds in reversed(chain):
+        d_new = ds(d_new)
+    return e_new, d_new
 
 
 @rewriter("stabilize", tracks=(S.TrueDiv,))
@@ -207,7 +213,8 @@ def local_exp_over_sum_exp(fgraph, node):
     pair = _softmax_pair(nums, dens)
     if pair is None:
         return None
-    e, d, e_new, d_new = pair
+    e, d = pair
+    e_new, d_new = _shifted(e, d)
     # one factor each: exp(x)**2 / sum(exp(x)) is not exp(x-m)**2 / sum(exp(x-m))
     new_num = _product(_replace_first(nums, e, e_new))
     new_den = _product(_replace_first(dens, d, d_new))
